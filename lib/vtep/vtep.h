@@ -39,7 +39,7 @@ struct vtep_outer4 {
 	struct rte_ipv4_hdr ip;
 	struct rte_udp_hdr udp;
 	struct rte_vxlan_hdr vxlan;
-} __rte_packed;
+} __rte_packed __rte_aligned(2);
 
 _Static_assert(sizeof(struct rte_ether_hdr) == 14, "Ethernet header is 14 bytes");
 _Static_assert(sizeof(struct rte_ipv4_hdr) == 20, "IPv4 header is 20 bytes");
@@ -193,6 +193,7 @@ struct vtep_rx_info {
 	uint32_t vni;          /**< host order */
 	rte_be32_t outer_src;  /**< remote VTEP address */
 	uint16_t outer_len;    /**< bytes to strip before the inner frame */
+	uint16_t inner_len;    /**< length of the inner frame, without outer padding */
 	enum vtep_drop drop;
 };
 

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Probing, configuring and starting the ports the configuration names. */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+
+#include "vtepd.h"
+
+/* The ethdev name a devargs string creates: what precedes the first ','. */
+static void
+devargs_name(const char *devargs, char *name, size_t len)
+{
+	size_t n = strcspn(devargs, ",");
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(name, devargs, n);
+	name[n] = '\0';
+}
+
+static int
+port_probe(const struct conf_port *cp, uint16_t *port_id)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	int rc;
+
+	devargs_name(cp->devargs, name, sizeof(name));
+	/* A device the EAL probed already (from -a or --vdev) is used as is. */
+	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
+		return 0;
+	rc = rte_dev_probe(cp->devargs);
+	if (rc != 0) {
+		VLOG(ERR, "port %s: cannot probe \"%s\": %s", cp->name, cp->devargs,
+		     strerror(-rc));
+		return rc;
+	}
+	if (rte_eth_dev_get_port_by_name(name, port_id) != 0) {
+		VLOG(ERR, "port %s: \"%s\" created no ethdev named %s", cp->name,
+		     cp->devargs, name);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int
+port_setup(struct vtepd *d, const struct conf_port *cp, struct vtepd_port *p)
+{
+	struct rte_eth_conf ec;
+	struct rte_eth_dev_info di;
+	struct rte_eth_txconf txc;
+	uint16_t nb_rxd = cp->rx_desc, nb_txd = cp->tx_desc;
+	uint16_t q;
+	int rc;
+
+	rc = port_probe(cp, &p->id);
+	if (rc != 0)
+		return rc;
+	rc = rte_eth_dev_info_get(p->id, &di);
+	if (rc != 0)
+		return rc;
+	if (cp->rx_queues > di.max_rx_queues || d->n_workers > di.max_tx_queues) {
+		VLOG(ERR, "port %s: needs %u RX and %u TX queues (one per worker); "
+		     "the device has %u and %u", cp->name, cp->rx_queues, d->n_workers,
+		     di.max_rx_queues, di.max_tx_queues);
+		return -EINVAL;
+	}
+
+	memset(&ec, 0, sizeof(ec));
+	if (cp->rx_queues > 1) {
+		ec.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		ec.rx_adv_conf.rss_conf.rss_hf = di.flow_type_rss_offloads &
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP);
+	}
+	p->multi_seg = (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+	if (p->multi_seg)
+		ec.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	if (p->underlay && (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)) {
+		ec.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+		p->ip_csum = true;
+	}
+	if (di.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
+		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+
+	rc = rte_eth_dev_configure(p->id, cp->rx_queues, (uint16_t)d->n_workers, &ec);
+	if (rc != 0) {
+		VLOG(ERR, "port %s: configure: %s", cp->name, strerror(-rc));
+		return rc;
+	}
+	rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &nb_rxd, &nb_txd);
+	for (q = 0; q < cp->rx_queues; q++) {
+		rc = rte_eth_rx_queue_setup(p->id, q, nb_rxd, rte_eth_dev_socket_id(p->id),
+					    NULL, d->pool);
+		if (rc != 0) {
+			VLOG(ERR, "port %s: RX queue %u: %s", cp->name, q, strerror(-rc));
+			return rc;
+		}
+	}
+	txc = di.default_txconf;
+	txc.offloads = ec.txmode.offloads;
+	for (q = 0; q < d->n_workers; q++) {
+		rc = rte_eth_tx_queue_setup(p->id, q, nb_txd, rte_eth_dev_socket_id(p->id), &txc);
+		if (rc != 0) {
+			VLOG(ERR, "port %s: TX queue %u: %s", cp->name, q, strerror(-rc));
+			return rc;
+		}
+	}
+	rc = rte_eth_dev_start(p->id);
+	if (rc != 0) {
+		VLOG(ERR, "port %s: start: %s", cp->name, strerror(-rc));
+		return rc;
+	}
+	/* Access ports carry any VM's MAC; the underlay needs broadcast for ARP
+	 * and, later, multicast groups. Devices that cannot filter ignore it. */
+	if (p->underlay)
+		rte_eth_allmulticast_enable(p->id);
+	else
+		rte_eth_promiscuous_enable(p->id);
+	rte_eth_macaddr_get(p->id, &p->mac);
+	return 0;
+}
+
+int
+port_setup_all(struct vtepd *d)
+{
+	const struct conf *cf = d->conf;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < cf->n_ports; i++) {
+		struct vtepd_port *p = &d->ports[i];
+
+		snprintf(p->name, sizeof(p->name), "%s", cf->ports[i].name);
+		p->underlay = cf->ports[i].role == CONF_ROLE_UNDERLAY;
+		p->n_rxq = cf->ports[i].rx_queues;
+		if (p->underlay)
+			d->underlay = (uint16_t)i;
+		rc = port_setup(d, &cf->ports[i], p);
+		if (rc != 0)
+			return rc;
+		d->n_ports = i + 1;
+	}
+	return 0;
+}
+
+void
+port_close_all(struct vtepd *d)
+{
+	unsigned i;
+
+	for (i = 0; i < d->n_ports; i++) {
+		rte_eth_dev_stop(d->ports[i].id);
+		/* Closing flushes what pcap and similar devices buffered. */
+		rte_eth_dev_close(d->ports[i].id);
+	}
+	d->n_ports = 0;
+}

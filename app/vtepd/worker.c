@@ -1,0 +1,531 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker loop: poll its RX queues, process each burst to completion,
+ * transmit once per port, report RCU quiescence. No locks, no syscalls, no
+ * heap, no logging in here.
+ */
+#include <rte_prefetch.h>
+
+#include "vtepd.h"
+
+#define PREFETCH_AHEAD 4
+
+static inline void
+drop(struct worker *w, struct rte_mbuf *m, enum vtep_drop why)
+{
+	w->drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static void
+tx_flush_port(struct worker *w, uint16_t port)
+{
+	struct txbuf *b = &w->tx[port];
+	uint64_t bytes = 0;
+	uint16_t i, sent;
+
+	for (i = 0; i < b->n; i++)
+		bytes += rte_pktmbuf_pkt_len(b->pkts[i]);
+	sent = rte_eth_tx_burst(port, w->txq, b->pkts, b->n);
+	for (i = sent; i < b->n; i++) {
+		bytes -= rte_pktmbuf_pkt_len(b->pkts[i]);
+		drop(w, b->pkts[i], VTEP_DROP_TX_FULL);
+	}
+	w->port[port].tx_pkts += sent;
+	w->port[port].tx_bytes += bytes;
+	b->n = 0;
+}
+
+static inline void
+tx_enqueue(struct worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct txbuf *b = &w->tx[port];
+
+	if (unlikely(b->n == RTE_DIM(b->pkts)))
+		tx_flush_port(w, port);
+	b->pkts[b->n++] = m;
+}
+
+static void
+tx_flush(struct worker *w)
+{
+	unsigned i;
+
+	for (i = 0; i < vd.n_ports; i++)
+		if (w->tx[vd.ports[i].id].n != 0)
+			tx_flush_port(w, vd.ports[i].id);
+}
+
+/* Deliver a frame to an access binding, tagging it when the binding is. */
+static inline void
+to_binding(struct worker *w, const struct dp_binding *b, struct rte_mbuf *m)
+{
+	if (b->vlan != VTEP_VLAN_NONE) {
+		m->vlan_tci = b->vlan;
+		if (unlikely(rte_vlan_insert(&m) != 0)) {
+			drop(w, m, VTEP_DROP_NO_HEADROOM);
+			return;
+		}
+	}
+	tx_enqueue(w, b->port, m);
+}
+
+static inline bool
+same_binding(const struct dp_binding *b, uint16_t port, uint16_t vlan)
+{
+	return b->port == port && b->vlan == vlan;
+}
+
+/*
+ * Copy @m to every local binding of @v except (port, vlan), and consume @m:
+ * it becomes the last copy when no tunnel copy needs it.
+ * @return copies made.
+ */
+static unsigned
+flood_local(struct worker *w, const struct dp_vni *v, struct rte_mbuf *m,
+	    uint16_t in_port, uint16_t in_vlan, bool keep_m)
+{
+	const struct dp_binding *last = NULL;
+	unsigned i, copies = 0;
+
+	for (i = 0; i < v->n_local; i++) {
+		const struct dp_binding *b = &v->local[i];
+		struct rte_mbuf *c;
+
+		if (same_binding(b, in_port, in_vlan))
+			continue;
+		if (last != NULL) {
+			c = bum_copy(vd.bum.copy, m);
+			if (unlikely(c == NULL)) {
+				w->drops[VTEP_DROP_NO_MBUF]++;
+			} else {
+				to_binding(w, last, c);
+				copies++;
+			}
+		}
+		last = b;
+	}
+	if (last == NULL) {
+		if (!keep_m)
+			rte_pktmbuf_free(m);
+		return copies;
+	}
+	if (keep_m) {
+		struct rte_mbuf *c = bum_copy(vd.bum.copy, m);
+
+		if (unlikely(c == NULL)) {
+			w->drops[VTEP_DROP_NO_MBUF]++;
+			return copies;
+		}
+		m = c;
+	}
+	to_binding(w, last, m);
+	return copies + 1;
+}
+
+static inline void
+learn_post(struct worker *w, struct fdb_learn_event *ev, unsigned *n_ev)
+{
+	if (*n_ev == 0)
+		return;
+	unsigned sent = fdb_learn_post(vd.learn, ev, *n_ev);
+
+	w->learn_posted += sent;
+	w->learn_lost += *n_ev - sent;
+	*n_ev = 0;
+}
+
+/* ---- underlay: decapsulate ---------------------------------------------- */
+
+static void
+underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
+	    uint16_t n, uint32_t now)
+{
+	struct rte_mbuf *ok[VTEPD_BURST];
+	const struct dp_vni *vn[VTEPD_BURST];
+	rte_be32_t src[VTEPD_BURST];
+	struct fdb_key skey[VTEPD_BURST], dkey[VTEPD_BURST];
+	const struct fdb_key *skp[VTEPD_BURST], *dkp[VTEPD_BURST];
+	struct fdb_result sres[VTEPD_BURST], dres[VTEPD_BURST];
+	uint8_t sidx[VTEPD_BURST];
+	int8_t dslot[VTEPD_BURST];
+	struct fdb_learn_event ev[VTEPD_LEARN_PER_BURST];
+	unsigned nok = 0, ns = 0, nd = 0, n_ev = 0, i;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct vtep_rx_info inf;
+		const struct dp_vni *v;
+		const struct rte_ether_hdr *eth;
+		enum vtep_rx_kind k;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+
+		k = vtep_decap_classify(&s->decap, m, &inf);
+		if (unlikely(k != VTEP_RX_VXLAN)) {
+			if (k == VTEP_RX_PUNT) {
+				if (rte_ring_mp_enqueue(vd.punt, m) != 0)
+					drop(w, m, VTEP_DROP_PUNT_FULL);
+				else
+					w->punts++;
+			} else {
+				drop(w, m, inf.drop);
+			}
+			continue;
+		}
+		v = dp_vni_find(s, inf.vni);
+		if (unlikely(v == NULL)) {
+			drop(w, m, VTEP_DROP_UNKNOWN_VNI);
+			continue;
+		}
+		rte_pktmbuf_adj(m, inf.outer_len);
+		if (rte_pktmbuf_pkt_len(m) > inf.inner_len)
+			rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - inf.inner_len));
+		/* Offload flags of the outer frame mean nothing for the inner one. */
+		m->ol_flags = 0;
+
+		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		dslot[nok] = -1;
+		if (v->learning && rte_is_valid_assigned_ether_addr(&eth->src_addr)) {
+			fdb_key_set(&skey[ns], v->vni, &eth->src_addr);
+			skp[ns] = &skey[ns];
+			sidx[ns++] = (uint8_t)nok;
+		}
+		if (v->n_local > 1 && rte_is_unicast_ether_addr(&eth->dst_addr)) {
+			fdb_key_set(&dkey[nd], v->vni, &eth->dst_addr);
+			dkp[nd] = &dkey[nd];
+			dslot[nok] = (int8_t)nd++;
+		}
+		ok[nok] = m;
+		vn[nok] = v;
+		src[nok++] = inf.outer_src;
+	}
+
+	/* Learning: inner source MAC -> outer source address. */
+	if (ns != 0) {
+		fdb_lookup_bulk(vd.fdb, skp, ns, sres);
+		for (i = 0; i < ns; i++) {
+			uint64_t d = sres[i].dest;
+			unsigned k = sidx[i];
+
+			if (fdb_dest_kind(d) == FDB_KIND_REMOTE &&
+			    fdb_dest_remote_id(d) < s->n_remotes &&
+			    s->remotes[fdb_dest_remote_id(d)].ip.v4 == src[k]) {
+				fdb_touch(vd.fdb, sres[i].slot, now);
+				continue;
+			}
+			if (fdb_dest_flags(d) & FDB_F_STATIC)
+				continue;
+			if (n_ev == VTEPD_LEARN_PER_BURST)
+				continue;
+			memset(&ev[n_ev], 0, sizeof(ev[n_ev]));
+			ev[n_ev].vni = vn[k]->vni;
+			rte_ether_addr_copy(&skey[i].mac, &ev[n_ev].mac);
+			ev[n_ev].kind = FDB_KIND_REMOTE;
+			ev[n_ev].remote = vtep_ip4(src[k]);
+			n_ev++;
+		}
+	}
+	if (nd != 0)
+		fdb_lookup_bulk(vd.fdb, dkp, nd, dres);
+
+	for (i = 0; i < nok; i++) {
+		struct rte_mbuf *m = ok[i];
+		const struct dp_vni *v = vn[i];
+		struct vni_ctr *c = &w->vni[v->slot];
+
+		c->decap_pkts++;
+		c->decap_bytes += rte_pktmbuf_pkt_len(m);
+		if (v->n_local == 1) {
+			to_binding(w, &v->local[0], m);
+			continue;
+		}
+		if (dslot[i] >= 0) {
+			uint64_t d = dres[(unsigned)dslot[i]].dest;
+
+			if (fdb_dest_kind(d) == FDB_KIND_LOCAL) {
+				struct dp_binding b = {
+					.port = fdb_dest_port(d), .vlan = fdb_dest_vlan(d),
+				};
+				to_binding(w, &b, m);
+				continue;
+			}
+		}
+		/* BUM, unknown, or known as remote: split horizon keeps it on the
+		 * access side; it never goes back into the tunnel. */
+		if (v->n_local == 0) {
+			drop(w, m, VTEP_DROP_FLOOD_NO_TARGET);
+			continue;
+		}
+		c->flood_pkts++;
+		c->flood_copies += flood_local(w, v, m, UINT16_MAX, 0, false);
+	}
+	learn_post(w, ev, &n_ev);
+}
+
+/* ---- access: encapsulate ------------------------------------------------- */
+
+static void
+flood_from_access(struct worker *w, const struct dp_snap *s, const struct dp_vni *v,
+		  struct rte_mbuf *m, uint16_t in_port, uint16_t in_vlan)
+{
+	const struct vtep_tmpl *tmpl[VTEPD_BURST];
+	struct rte_mbuf *out[VTEPD_BURST];
+	struct vni_ctr *c = &w->vni[v->slot];
+	unsigned n = 0, i, copies;
+	uint32_t j;
+
+	for (j = 0; j < v->n_flood; j++) {
+		const struct dp_remote *r = &s->remotes[v->flood[j]];
+
+		if (unlikely(!r->resolved)) {
+			w->drops[VTEP_DROP_NEIGH_UNRESOLVED]++;
+			continue;
+		}
+		tmpl[n++] = &r->tmpl;
+		/* Flood lists longer than a burst go out in several rounds. */
+		if (n == RTE_DIM(tmpl) && j + 1 < v->n_flood) {
+			struct rte_mbuf *cp = bum_copy(vd.bum.copy, m);
+			struct bum_result br;
+
+			if (cp == NULL) {
+				w->drops[VTEP_DROP_NO_MBUF] += n;
+			} else {
+				br = bum_replicate(&vd.bum, &w->encap, cp, tmpl, n, v->vni,
+						   vtep_sport(&w->encap, vtep_flow_hash(cp)), out);
+				for (i = 0; i < br.sent; i++)
+					tx_enqueue(w, vd.ports[vd.underlay].id, out[i]);
+				c->flood_copies += br.sent;
+				w->drops[VTEP_DROP_NO_MBUF] += br.no_mbuf;
+				w->drops[br.why] += br.other;
+			}
+			n = 0;
+		}
+	}
+
+	c->flood_pkts++;
+	copies = flood_local(w, v, m, in_port, in_vlan, n != 0);
+	c->flood_copies += copies;
+	if (n != 0) {
+		struct bum_result br;
+
+		br = bum_replicate(&vd.bum, &w->encap, m, tmpl, n, v->vni,
+				   vtep_sport(&w->encap, vtep_flow_hash(m)), out);
+		for (i = 0; i < br.sent; i++)
+			tx_enqueue(w, vd.ports[vd.underlay].id, out[i]);
+		c->flood_copies += br.sent;
+		c->encap_pkts += br.sent;
+		w->drops[VTEP_DROP_NO_MBUF] += br.no_mbuf;
+		w->drops[br.why] += br.other;
+		copies += br.sent + br.no_mbuf + br.other;
+	}
+	if (copies == 0)
+		w->drops[VTEP_DROP_FLOOD_NO_TARGET]++;
+}
+
+static void
+access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
+	  struct rte_mbuf **pkts, uint16_t n, uint32_t now)
+{
+	const uint32_t *bind = s->bind[port];
+	struct rte_mbuf *ok[VTEPD_BURST];
+	const struct dp_vni *vn[VTEPD_BURST];
+	uint16_t vlan[VTEPD_BURST];
+	struct fdb_key skey[VTEPD_BURST], dkey[VTEPD_BURST];
+	const struct fdb_key *skp[VTEPD_BURST], *dkp[VTEPD_BURST];
+	struct fdb_result sres[VTEPD_BURST], dres[VTEPD_BURST];
+	uint8_t sidx[VTEPD_BURST];
+	int8_t dslot[VTEPD_BURST];
+	struct fdb_learn_event ev[VTEPD_LEARN_PER_BURST];
+	unsigned nok = 0, ns = 0, nd = 0, n_ev = 0, i;
+	uint16_t uport = vd.ports[vd.underlay].id;
+
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct rte_ether_hdr *eth;
+		uint32_t slot, vi;
+		uint16_t tag = VTEP_VLAN_NONE;
+
+		if (i + PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+
+		if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*eth))) {
+			drop(w, m, VTEP_DROP_ACCESS_TOO_SHORT);
+			continue;
+		}
+		eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		slot = VTEPD_UNTAGGED_SLOT;
+		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+			const struct rte_vlan_hdr *vh = (const void *)(eth + 1);
+			uint16_t vid;
+
+			if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*eth) + sizeof(*vh))) {
+				drop(w, m, VTEP_DROP_ACCESS_TOO_SHORT);
+				continue;
+			}
+			vid = rte_be_to_cpu_16(vh->vlan_tci) & 0x0fff;
+			/* VID 0 is a priority tag: the frame belongs to the
+			 * untagged binding (IEEE 802.1Q). */
+			if (vid != 0) {
+				slot = vid;
+				tag = vid;
+			}
+		}
+		vi = bind != NULL ? bind[slot] : 0;
+		if (unlikely(vi == 0)) {
+			drop(w, m, VTEP_DROP_NO_BINDING);
+			continue;
+		}
+		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+			/* The access tag is not carried inside the tunnel. */
+			memmove((uint8_t *)eth + sizeof(struct rte_vlan_hdr), eth,
+				2 * RTE_ETHER_ADDR_LEN);
+			rte_pktmbuf_adj(m, sizeof(struct rte_vlan_hdr));
+			eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		}
+		m->ol_flags = 0;
+
+		vn[nok] = &s->vnis[vi - 1];
+		vlan[nok] = tag;
+		dslot[nok] = -1;
+		if (vn[nok]->learning && rte_is_valid_assigned_ether_addr(&eth->src_addr)) {
+			fdb_key_set(&skey[ns], vn[nok]->vni, &eth->src_addr);
+			skp[ns] = &skey[ns];
+			sidx[ns++] = (uint8_t)nok;
+		}
+		if (rte_is_unicast_ether_addr(&eth->dst_addr)) {
+			fdb_key_set(&dkey[nd], vn[nok]->vni, &eth->dst_addr);
+			dkp[nd] = &dkey[nd];
+			dslot[nok] = (int8_t)nd++;
+		}
+		ok[nok++] = m;
+	}
+
+	if (nd != 0)
+		fdb_lookup_bulk(vd.fdb, dkp, nd, dres);
+	/* Learning: source MAC -> the binding it came in on. */
+	if (ns != 0) {
+		fdb_lookup_bulk(vd.fdb, skp, ns, sres);
+		for (i = 0; i < ns; i++) {
+			uint64_t d = sres[i].dest;
+			unsigned k = sidx[i];
+
+			if (fdb_dest_where(d) == fdb_dest_where(fdb_dest_local(port, vlan[k]))) {
+				fdb_touch(vd.fdb, sres[i].slot, now);
+				continue;
+			}
+			if ((fdb_dest_flags(d) & FDB_F_STATIC) || n_ev == VTEPD_LEARN_PER_BURST)
+				continue;
+			memset(&ev[n_ev], 0, sizeof(ev[n_ev]));
+			ev[n_ev].vni = vn[k]->vni;
+			rte_ether_addr_copy(&skey[i].mac, &ev[n_ev].mac);
+			ev[n_ev].kind = FDB_KIND_LOCAL;
+			ev[n_ev].port = port;
+			ev[n_ev].vlan = vlan[k];
+			n_ev++;
+		}
+	}
+
+	for (i = 0; i < nok; i++) {
+		struct rte_mbuf *m = ok[i];
+		const struct dp_vni *v = vn[i];
+		uint64_t d = dslot[i] >= 0 ? dres[(unsigned)dslot[i]].dest : 0;
+
+		switch (fdb_dest_kind(d)) {
+		case FDB_KIND_REMOTE: {
+			uint32_t id = fdb_dest_remote_id(d);
+			const struct dp_remote *r;
+			uint32_t hash;
+			enum vtep_drop why;
+
+			if (unlikely(id >= s->n_remotes || !s->remotes[id].resolved)) {
+				drop(w, m, VTEP_DROP_NEIGH_UNRESOLVED);
+				break;
+			}
+			r = &s->remotes[id];
+			hash = vtep_flow_hash(m);
+			uint32_t inner = rte_pktmbuf_pkt_len(m);
+
+			why = vtep_encap(&w->encap, &r->tmpl, m, v->vni, vtep_sport(&w->encap, hash));
+			if (unlikely(why != VTEP_DROP_NONE)) {
+				drop(w, m, why);
+				break;
+			}
+			w->vni[v->slot].encap_pkts++;
+			w->vni[v->slot].encap_bytes += inner;
+			tx_enqueue(w, uport, m);
+			break;
+		}
+		case FDB_KIND_LOCAL: {
+			struct dp_binding b = { .port = fdb_dest_port(d), .vlan = fdb_dest_vlan(d) };
+
+			if (same_binding(&b, port, vlan[i])) {
+				drop(w, m, VTEP_DROP_SAME_BINDING);
+				break;
+			}
+			to_binding(w, &b, m);
+			break;
+		}
+		default:
+			flood_from_access(w, s, v, m, port, vlan[i]);
+			break;
+		}
+	}
+	learn_post(w, ev, &n_ev);
+}
+
+/* Frames the control thread asked this worker to send on the underlay. */
+static void
+ctl_tx_drain(struct worker *w)
+{
+	struct rte_mbuf *m[VTEPD_BURST];
+	unsigned n, i;
+
+	n = rte_ring_sc_dequeue_burst(w->ctl_tx, (void **)m, RTE_DIM(m), NULL);
+	for (i = 0; i < n; i++)
+		tx_enqueue(w, vd.ports[vd.underlay].id, m[i]);
+}
+
+int
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct rte_mbuf *pkts[VTEPD_BURST];
+
+	rte_rcu_qsbr_thread_register(vd.qsbr, w->id);
+	rte_rcu_qsbr_thread_online(vd.qsbr, w->id);
+
+	while (!__atomic_load_n(&vd.quit, __ATOMIC_RELAXED)) {
+		const struct dp_snap *s = __atomic_load_n(&vd.snap, __ATOMIC_ACQUIRE);
+		uint32_t now = vtepd_now();
+		unsigned q;
+
+		for (q = 0; q < w->n_rxq; q++) {
+			const struct rxq_ref *r = &w->rxq[q];
+			uint16_t n, i;
+			uint64_t bytes = 0;
+
+			n = rte_eth_rx_burst(r->port, r->queue, pkts, VTEPD_BURST);
+			if (n == 0)
+				continue;
+			for (i = 0; i < n; i++)
+				bytes += rte_pktmbuf_pkt_len(pkts[i]);
+			w->port[r->port].rx_pkts += n;
+			w->port[r->port].rx_bytes += bytes;
+			if (r->underlay)
+				underlay_rx(w, s, pkts, n, now);
+			else
+				access_rx(w, s, r->port, pkts, n, now);
+		}
+		if (w->ctl_tx != NULL)
+			ctl_tx_drain(w);
+		tx_flush(w);
+		rte_rcu_qsbr_quiescent(vd.qsbr, w->id);
+	}
+
+	tx_flush(w);
+	rte_rcu_qsbr_thread_offline(vd.qsbr, w->id);
+	rte_rcu_qsbr_thread_unregister(vd.qsbr, w->id);
+	return 0;
+}
