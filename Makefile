@@ -1,0 +1,21 @@
+# Convenience entry points; the build itself is meson + ninja.
+.PHONY: all build lab test bench clean
+
+all: build
+
+build:
+	scripts/build.sh
+
+# Build what is missing and run the demo lab (needs root).
+lab:
+	scripts/lab.sh
+
+# The whole test suite (needs root for the namespace tests).
+test:
+	scripts/test.sh
+
+bench:
+	bench/run.sh
+
+clean:
+	rm -rf build build-asan .lab

@@ -1,0 +1,109 @@
+# shellcheck shell=bash
+# The lab topology, shared by scripts/lab.sh and the interop test.
+#
+#   [vm1 ns]                 [vtep ns: vtepd]                [host2 ns: Linux vxlan]       [vm2 ns]
+#   vm1-eth0 ---------- vl-acc (access)  vl-und (underlay) ---- h2-und 198.18.0.2
+#   198.18.100.1/24                      VTEP 198.18.0.1         vxlan100 (VNI 100) --br100-- h2-vm2 ---- vm2-eth0
+#                                                                                                      198.18.100.2/24
+# Addresses come from 198.18.0.0/15 (RFC 2544, benchmarking). Every name
+# carries LAB_PREFIX so that a test lab and a demo lab can coexist.
+
+LAB_PREFIX=${LAB_PREFIX:-vtep-lab}
+NS_VTEP=$LAB_PREFIX-vtep
+NS_VM1=$LAB_PREFIX-vm1
+NS_HOST2=$LAB_PREFIX-host2
+NS_VM2=$LAB_PREFIX-vm2
+VM1_IP=198.18.100.1
+VM2_IP=198.18.100.2
+VTEP_IP=198.18.0.1
+HOST2_IP=198.18.0.2
+VM1_MAC=02:00:00:00:01:01
+VM2_MAC=02:00:00:00:01:02
+
+lab_down() {
+	local ns
+	for ns in "$NS_VM1" "$NS_VM2" "$NS_HOST2" "$NS_VTEP"; do
+		# Killing what runs inside first lets the namespace go at once.
+		if ip netns pids "$ns" >/dev/null 2>&1; then
+			ip netns pids "$ns" 2>/dev/null | xargs -r kill -TERM 2>/dev/null || true
+		fi
+	done
+	sleep 0.3
+	for ns in "$NS_VM1" "$NS_VM2" "$NS_HOST2" "$NS_VTEP"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+
+# No checksum or segmentation offload on the veths: af_packet hands DPDK the
+# frame as the kernel left it, and a partial checksum would arrive broken.
+_lab_nooffload() {
+	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null 2>&1 || true
+}
+
+lab_up() {
+	lab_down
+	ip netns add "$NS_VTEP"
+	ip netns add "$NS_VM1"
+	ip netns add "$NS_HOST2"
+	ip netns add "$NS_VM2"
+
+	ip link add vl-acc netns "$NS_VTEP" type veth peer name vm1-eth0 netns "$NS_VM1"
+	ip link add vl-und netns "$NS_VTEP" type veth peer name h2-und netns "$NS_HOST2"
+	ip link add h2-vm2 netns "$NS_HOST2" type veth peer name vm2-eth0 netns "$NS_VM2"
+
+	# vtepd's namespace: the interfaces are DPDK's; the kernel only moves frames.
+	ip -n "$NS_VTEP" link set lo up
+	ip -n "$NS_VTEP" link set vl-acc mtu 1500 up
+	ip -n "$NS_VTEP" link set vl-und mtu 1500 up
+	_lab_nooffload "$NS_VTEP" vl-acc
+	_lab_nooffload "$NS_VTEP" vl-und
+	# The kernel must not answer for the DPDK-owned address or send IPv6 noise.
+	ip netns exec "$NS_VTEP" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+
+	# VM 1: behind vtepd. 1450 leaves room for the 50 bytes of VXLAN in 1500.
+	ip -n "$NS_VM1" link set lo up
+	ip -n "$NS_VM1" link set vm1-eth0 address "$VM1_MAC" mtu 1450 up
+	ip -n "$NS_VM1" addr add "$VM1_IP/24" dev vm1-eth0
+	_lab_nooffload "$NS_VM1" vm1-eth0
+
+	# Host 2: the Linux kernel's own VXLAN driver as the peer VTEP.
+	ip -n "$NS_HOST2" link set lo up
+	ip -n "$NS_HOST2" link set h2-und mtu 1500 up
+	ip -n "$NS_HOST2" addr add "$HOST2_IP/24" dev h2-und
+	_lab_nooffload "$NS_HOST2" h2-und
+	ip -n "$NS_HOST2" link add vxlan100 type vxlan id 100 local "$HOST2_IP" \
+		remote "$VTEP_IP" dstport 4789 dev h2-und
+	ip -n "$NS_HOST2" link add br100 type bridge
+	ip -n "$NS_HOST2" link set vxlan100 master br100 up
+	ip -n "$NS_HOST2" link set h2-vm2 master br100 mtu 1450 up
+	ip -n "$NS_HOST2" link set br100 up
+	_lab_nooffload "$NS_HOST2" h2-vm2
+
+	# VM 2: behind the kernel VTEP.
+	ip -n "$NS_VM2" link set lo up
+	ip -n "$NS_VM2" link set vm2-eth0 address "$VM2_MAC" mtu 1450 up
+	ip -n "$NS_VM2" addr add "$VM2_IP/24" dev vm2-eth0
+	_lab_nooffload "$NS_VM2" vm2-eth0
+}
+
+# lab_vtepd_start BUILD_DIR CONFIG LOG [extra EAL args...]: runs vtepd in its
+# namespace in the background; sets VTEPD_PID.
+lab_vtepd_start() {
+	local build=$1 config=$2 log=$3
+	shift 3
+	ip netns exec "$NS_VTEP" "$build/app/vtepd/vtepd" -c "$config" -- \
+		--file-prefix "$LAB_PREFIX" "$@" >"$log" 2>&1 &
+	VTEPD_PID=$!
+}
+
+# lab_wait_ping NS DST TRIES: true once DST answers a ping from NS.
+lab_wait_ping() {
+	local ns=$1 dst=$2 tries=$3 i
+	for ((i = 0; i < tries; i++)); do
+		if ip netns exec "$ns" ping -c 1 -W 1 "$dst" >/dev/null 2>&1; then
+			return 0
+		fi
+	done
+	return 1
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests (cmocka), packet tests on DPDK virtual
+# devices, and the interop test against the Linux kernel's vxlan driver, on a
+# release build; then the unit tests again under AddressSanitizer and
+# UndefinedBehaviorSanitizer. Ends with one line "tests: N passed, N failed".
+#
+#   scripts/test.sh [meson test arguments, e.g. --suite unit]
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+asan=${ASAN_BUILD_DIR:-$root/build-asan}
+
+"$root/scripts/build.sh" || exit 1
+BUILD_DIR=$asan "$root/scripts/build.sh" -Db_sanitize=address,undefined -Dbuildtype=debug \
+	-Db_lundef=false || exit 1
+
+rc=0
+meson test -C "$build" --print-errorlogs "$@" || rc=1
+# DPDK's EAL maps memory that LeakSanitizer cannot follow; leaks of the code
+# under test are still reported through the tests' own pool checks.
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1} \
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+	meson test -C "$asan" --suite unit --print-errorlogs || rc=1
+
+/usr/bin/python3 - "$build" "$asan" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for d in sys.argv[1:]:
+    try:
+        lines = open(d + "/meson-logs/testlog.json").read().splitlines()
+    except OSError:
+        continue
+    for line in lines:
+        r = json.loads(line)["result"]
+        if r == "OK" or r == "EXPECTEDFAIL":
+            passed += 1
+        elif r == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+PY
+exit $rc
