@@ -82,8 +82,8 @@ struct vtep_tmpl_params {
 struct vtep_tmpl {
 	struct vtep_outer4 hdr;
 	/** Ones' complement sum of the IPv4 header with total length, id and
-	 * checksum zero, folded to 16 bits: the packet's length and id are
-	 * added to it. */
+	 * checksum zero, folded to 16 bits, over words read in memory order:
+	 * the packet's length and id (network order) are added to it. */
 	uint16_t ip_sum;
 } __rte_aligned(64);
 
@@ -168,10 +168,14 @@ vtep_encap(struct vtep_encap_ctx *c, const struct vtep_tmpl *t,
 		h->ip.hdr_checksum = 0;
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 	} else {
-		/* Incremental: the template's sum plus the two fields that vary. */
-		uint32_t sum = (uint32_t)t->ip_sum + (uint16_t)ip_len + id;
+		/* Incremental: the template's sum plus the two fields that vary.
+		 * The sum is over 16-bit words as they lie in memory (network
+		 * order), so the fields are added in that order too and the
+		 * result is stored as is. */
+		uint32_t sum = (uint32_t)t->ip_sum + rte_cpu_to_be_16((uint16_t)ip_len) +
+			       rte_cpu_to_be_16(id);
 
-		h->ip.hdr_checksum = rte_cpu_to_be_16((uint16_t)~vtep_csum_fold(sum));
+		h->ip.hdr_checksum = (uint16_t)~vtep_csum_fold(sum);
 	}
 	return VTEP_DROP_NONE;
 }
