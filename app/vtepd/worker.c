@@ -10,6 +10,12 @@
 
 #define PREFETCH_AHEAD 4
 
+static inline bool
+key_eq(const struct fdb_key *a, const struct fdb_key *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
 static inline void
 drop(struct worker *w, struct rte_mbuf *m, enum vtep_drop why)
 {
@@ -187,15 +193,23 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		dslot[nok] = -1;
+		/* Consecutive frames of one flow share a lookup: the learning
+		 * check is the same, and so is the destination. */
 		if (v->learning && rte_is_valid_assigned_ether_addr(&eth->src_addr)) {
 			fdb_key_set(&skey[ns], v->vni, &eth->src_addr);
-			skp[ns] = &skey[ns];
-			sidx[ns++] = (uint8_t)nok;
+			if (ns == 0 || !key_eq(&skey[ns], &skey[ns - 1]) ||
+			    src[sidx[ns - 1]] != inf.outer_src) {
+				skp[ns] = &skey[ns];
+				sidx[ns++] = (uint8_t)nok;
+			}
 		}
 		if (v->n_local > 1 && rte_is_unicast_ether_addr(&eth->dst_addr)) {
 			fdb_key_set(&dkey[nd], v->vni, &eth->dst_addr);
-			dkp[nd] = &dkey[nd];
-			dslot[nok] = (int8_t)nd++;
+			if (nd == 0 || !key_eq(&dkey[nd], &dkey[nd - 1])) {
+				dkp[nd] = &dkey[nd];
+				nd++;
+			}
+			dslot[nok] = (int8_t)(nd - 1);
 		}
 		ok[nok] = m;
 		vn[nok] = v;
@@ -389,15 +403,22 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 		vn[nok] = &s->vnis[vi - 1];
 		vlan[nok] = tag;
 		dslot[nok] = -1;
+		/* Consecutive frames of one flow share a lookup. */
 		if (vn[nok]->learning && rte_is_valid_assigned_ether_addr(&eth->src_addr)) {
 			fdb_key_set(&skey[ns], vn[nok]->vni, &eth->src_addr);
-			skp[ns] = &skey[ns];
-			sidx[ns++] = (uint8_t)nok;
+			if (ns == 0 || !key_eq(&skey[ns], &skey[ns - 1]) ||
+			    vlan[sidx[ns - 1]] != tag) {
+				skp[ns] = &skey[ns];
+				sidx[ns++] = (uint8_t)nok;
+			}
 		}
 		if (rte_is_unicast_ether_addr(&eth->dst_addr)) {
 			fdb_key_set(&dkey[nd], vn[nok]->vni, &eth->dst_addr);
-			dkp[nd] = &dkey[nd];
-			dslot[nok] = (int8_t)nd++;
+			if (nd == 0 || !key_eq(&dkey[nd], &dkey[nd - 1])) {
+				dkp[nd] = &dkey[nd];
+				nd++;
+			}
+			dslot[nok] = (int8_t)(nd - 1);
 		}
 		ok[nok++] = m;
 	}

@@ -68,51 +68,66 @@ vtep_tmpl_build(struct vtep_tmpl *t, const struct vtep_tmpl_params *p)
 	return 0;
 }
 
-/* Bytes of the inner frame that identify its flow. */
-struct flow_words {
-	uint8_t macs[12];
-	uint16_t ether_type;
-	uint8_t proto;
-	uint8_t pad;
-	uint32_t src, dst;
-	uint32_t ports;
-};
+/*
+ * The flow hash reads the fields in place with the CRC32-C instruction (when
+ * the CPU has it) instead of gathering them into a buffer first: it runs on
+ * every encapsulated packet.
+ */
+static inline uint64_t
+load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t
+load32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
 
 uint32_t
 vtep_flow_hash(const struct rte_mbuf *m)
 {
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
-	struct flow_words w;
 	uint32_t off = sizeof(struct rte_ether_hdr);
+	uint32_t h = 0x5bd1e995;
 	uint16_t et;
 
-	memset(&w, 0, sizeof(w));
 	if (unlikely(len < sizeof(struct rte_ether_hdr)))
 		return 0;
-	memcpy(w.macs, p, 12);
+	/* Both MACs: bytes 0-11. */
+	h = rte_hash_crc_8byte(load64(p), h);
+	h = rte_hash_crc_4byte(load32(p + 8), h);
 	memcpy(&et, p + 12, 2);
 	if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN) && len >= off + 4) {
 		memcpy(&et, p + 16, 2);
 		off += 4;
 	}
-	w.ether_type = et;
 	if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) &&
 	    len >= off + sizeof(struct rte_ipv4_hdr)) {
 		const struct rte_ipv4_hdr *ip = (const void *)(p + off);
 		uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
+		uint32_t ports = 0;
 
-		w.proto = ip->next_proto_id;
-		w.src = ip->src_addr;
-		w.dst = ip->dst_addr;
-		/* Ports of the first fragment only, so that all fragments of a
-		 * datagram take the same path. */
-		if ((w.proto == IPPROTO_TCP || w.proto == IPPROTO_UDP ||
-		     w.proto == IPPROTO_SCTP) && ihl >= 20 &&
+		/* Ports of unfragmented datagrams only, so that all fragments
+		 * of one take the same path. */
+		if ((ip->next_proto_id == IPPROTO_TCP || ip->next_proto_id == IPPROTO_UDP ||
+		     ip->next_proto_id == IPPROTO_SCTP) && ihl >= 20 &&
 		    (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK |
 							   RTE_IPV4_HDR_MF_FLAG)) == 0 &&
 		    len >= off + ihl + 4)
-			memcpy(&w.ports, p + off + ihl, 4);
+			ports = load32(p + off + ihl);
+		/* Source and destination addresses: 8 bytes at offset 12. */
+		h = rte_hash_crc_8byte(load64((const uint8_t *)ip + 12), h);
+		h = rte_hash_crc_8byte(((uint64_t)ip->next_proto_id << 32) | ports, h);
+		return h;
 	}
-	return rte_hash_crc(&w, sizeof(w), 0x5bd1e995);
+	return rte_hash_crc_4byte(et, h);
 }
