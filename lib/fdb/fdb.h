@@ -15,6 +15,11 @@
  *   each key either a current or an earlier value, never a torn one.
  * - Learning by workers goes through the learn ring (fdb_learn_post), never
  *   through the writer functions.
+ * - The writer never waits for readers, except when an insert finds every
+ *   spare position still held by a grace period (readers slow to report):
+ *   then it waits for one, so that the table always holds its capacity. The
+ *   writer thread must therefore not be an online reader of the same QSBR
+ *   variable.
  *
  * Time is whatever monotonic seconds the caller passes as @p now; the tests
  * inject their own clock.
@@ -22,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -99,7 +105,8 @@ struct fdb_result {
 };
 
 struct fdb_params {
-	const char *name;          /**< unique among this process's hash tables */
+	const char *name;          /**< unique among this process's hash tables;
+	                                at most 19 characters */
 	uint32_t capacity;         /**< entries; the table holds at least this many */
 	int socket_id;
 	struct rte_rcu_qsbr *qsbr; /**< readers' RCU variable; required */
@@ -108,7 +115,11 @@ struct fdb_params {
 	rte_hash_function hash_func;
 	/** Called by the writer for every entry that leaves the table (delete,
 	 * flush, age, replace by another destination), with its old
-	 * destination: the caller releases what the destination referenced. */
+	 * destination: the caller releases what the destination referenced.
+	 * "Another destination" compares fdb_dest_where(): a static entry
+	 * replacing a learned one at the same place is no removal. Readers may
+	 * still hold the old destination until their next quiescent state.
+	 * It must not modify the table. */
 	void (*on_remove)(void *arg, uint32_t vni, const struct rte_ether_addr *mac,
 			  uint64_t dest);
 	void *arg;
@@ -121,11 +132,15 @@ struct fdb_params {
  */
 struct fdb *fdb_create(const struct fdb_params *p);
 
-/** Free the table; no reader may use it any more. NULL is a no-op. */
+/**
+ * Free the table; no reader may use it any more, and every registered reader
+ * must have reported quiescence since the last delete. on_remove is not
+ * called: flush first if destinations hold references. NULL is a no-op.
+ */
 void fdb_free(struct fdb *fdb);
 
 /**
- * Reader: look up @p n keys (n <= FDB_BULK_MAX) at once.
+ * Reader: look up @p n keys at once, in groups of FDB_BULK_MAX.
  * @return the number of hits; res[i].dest is 0 for a miss.
  */
 unsigned fdb_lookup_bulk(const struct fdb *fdb, const struct fdb_key *const *keys,
@@ -140,7 +155,8 @@ void fdb_touch(const struct fdb *fdb, int32_t slot, uint32_t now);
 
 /**
  * Writer: set the limits of a VNI. Entries of VNIs never set have no MAC
- * limit and the default ageing time given here with vni 0.
+ * limit and the default ageing time given here with vni 0 (whose
+ * @p mac_limit is ignored).
  * @param mac_limit learned entries at most; 0 for no limit
  * @param age_s     seconds an unrefreshed learned entry lives; 0 for never
  * @return 0, -EINVAL (vni > 0xffffff), -ENOMEM.
@@ -149,7 +165,9 @@ int fdb_vni_set(struct fdb *fdb, uint32_t vni, uint32_t mac_limit, uint32_t age_
 
 /**
  * Writer: add or replace a static entry. It replaces a learned one.
- * @return 0, -EINVAL (vni, multicast MAC, kind NONE), -ENOSPC (table full).
+ * Valid VNIs are 1 to 0xffffff; FDB_F_STATIC is set for the caller.
+ * @return 0, -EINVAL (vni, multicast or zero MAC, kind NONE), -ENOSPC (table
+ *   full), -ENOMEM.
  */
 int fdb_add_static(struct fdb *fdb, uint32_t vni, const struct rte_ether_addr *mac,
 		   uint64_t dest);
@@ -162,17 +180,18 @@ enum fdb_learn_result {
 };
 
 /**
- * Writer: learn that @p mac in @p vni is behind @p dest at @p now.
+ * Writer: learn that @p mac in @p vni is behind @p dest at @p now. The
+ * flags of @p dest are ignored: learned entries carry none.
  * @return an enum fdb_learn_result, or -EPERM (a static entry wins),
  *   -EDQUOT (VNI at its MAC limit), -ENOSPC (table full),
- *   -EINVAL (bad vni, multicast or zero MAC, kind NONE).
+ *   -EINVAL (bad vni, multicast or zero MAC, kind NONE), -ENOMEM.
  */
 int fdb_learn(struct fdb *fdb, uint32_t vni, const struct rte_ether_addr *mac,
 	      uint64_t dest, uint32_t now);
 
 /**
  * Writer: delete one entry, static or learned.
- * @return 0 or -ENOENT.
+ * @return 0, -ENOENT, -EINVAL (@p mac NULL).
  */
 int fdb_del(struct fdb *fdb, uint32_t vni, const struct rte_ether_addr *mac);
 
@@ -203,7 +222,7 @@ struct fdb_entry_info {
 
 /**
  * Writer: call @p cb for every entry; stops early when @p cb returns non-zero
- * and returns that value, else 0.
+ * and returns that value, else 0. @p cb may delete the entry it is shown.
  */
 int fdb_walk(const struct fdb *fdb, int (*cb)(void *arg, const struct fdb_entry_info *e),
 	     void *arg);
@@ -242,8 +261,10 @@ struct fdb_learn_event {
 _Static_assert(sizeof(struct fdb_learn_event) % 4 == 0, "ring elements are multiples of 4 bytes");
 
 /**
- * Create a learn ring of @p size events (a power of two).
- * @return the ring, or NULL with rte_errno set.
+ * Create a learn ring of @p size events (a power of two); as every rte_ring,
+ * it holds size - 1 at once.
+ * @return the ring, or NULL with rte_errno EINVAL (size), EEXIST (name in
+ *   use), ENAMETOOLONG, ENOMEM.
  */
 struct rte_ring *fdb_learn_ring_create(const char *name, unsigned size, int socket_id);
 
