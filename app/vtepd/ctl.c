@@ -689,9 +689,14 @@ ctl_stats_print(struct vtepd *d, FILE *f)
 			drops[e] += wk->drops[e];
 			wd += wk->drops[e];
 		}
+		uint64_t wrx = 0;
+
+		for (i = 0; i < d->n_ports; i++)
+			wrx += wk->port[d->ports[i].id].rx_pkts;
 		punts += wk->punts;
 		posted += wk->learn_posted;
 		lost += wk->learn_lost;
+		fprintf(f, "worker.%u.rx_packets %" PRIu64 "\n", w, wrx);
 		fprintf(f, "worker.%u.drops %" PRIu64 "\n", w, wd);
 	}
 	for (e = 1; e < VTEP_DROP_MAX; e++)

@@ -4,10 +4,15 @@
 # vtepd resolved the kernel VTEP by ARP to its real MAC, and that 10 MB sent
 # over TCP across the overlay arrive byte-identical, in each direction.
 #
-#   test_interop.sh BUILD_DIR
+#   test_interop.sh BUILD_DIR [WORKERS]
+#
+# WORKERS 2 runs the same test with two workers sharing one CPU and two
+# queue pairs per port, which the kernel spreads by flow hash (af_packet
+# fanout) between the workers.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:?build dir}
+workers=${2:-1}
 [ "$(id -u)" -eq 0 ] || { echo "interop: needs root; skipped"; exit 77; }
 
 LAB_PREFIX=vtep-it$$
@@ -32,8 +37,17 @@ fail() {
 	exit 1
 }
 
+config=$root/config/lab.yaml
+if [ "$workers" = 2 ]; then
+	config=$work/lab-2workers.yaml
+	sed -e 's/"--lcores", "0@0,1@1"/"--lcores", "0@0,1@1,2@1"/' \
+	    -e 's/qpairs=1/qpairs=2/g' -e 's/rx_queues: 1/rx_queues: 2/g' \
+	    "$root/config/lab.yaml" >"$config"
+	grep -q '0@0,1@1,2@1' "$config" || fail "could not derive a two-worker configuration"
+fi
+
 lab_up
-lab_vtepd_start "$build" "$root/config/lab.yaml" "$work/vtepd.log"
+lab_vtepd_start "$build" "$config" "$work/vtepd.log"
 
 lab_wait_ping "$NS_VM1" "$VM2_IP" 15 || fail "vm1 cannot ping vm2 across VNI 100"
 ip netns exec "$NS_VM1" ping -c 3 -i 0.2 -W 2 "$VM2_IP" >/dev/null || fail "ping vm1 -> vm2 lost packets"
@@ -88,4 +102,9 @@ enc=$(awk '$1 == "vni.100.encap_packets" { v = $2 } END { print v + 0 }' "$work/
 dec=$(awk '$1 == "vni.100.decap_packets" { v = $2 } END { print v + 0 }' "$work/vtepd.log")
 [ "$enc" -gt 7000 ] && [ "$dec" -gt 7000 ] || fail "counters too low: encap $enc decap $dec"
 echo "ok: vtepd encapsulated $enc and decapsulated $dec packets"
+if [ "$workers" = 2 ]; then
+	running=$(grep -c 'running: 2 worker' "$work/vtepd.log" || true)
+	[ "$running" = 1 ] || fail "vtepd did not run two workers"
+	echo "ok: two workers ($(grep -E '^worker\.[01]\.rx_packets' "$work/vtepd.log" | tail -n 2 | tr '\n' ' '))"
+fi
 echo "interop: 1 passed, 0 failed"
