@@ -107,6 +107,13 @@ workers_create(struct vtepd *d)
 			rte_free(w);
 			return -ENOMEM;
 		}
+		w->fdb_cache = fdb_cache_create(VTEPD_FDB_CACHE,
+						(int)rte_lcore_to_socket_id(lcore));
+		if (w->fdb_cache == NULL) {
+			rte_free(w->vni);
+			rte_free(w);
+			return -ENOMEM;
+		}
 		w->id = i;
 		w->lcore = lcore;
 		w->txq = (uint16_t)i;
@@ -168,6 +175,7 @@ workers_free(struct vtepd *d)
 				rte_pktmbuf_free(m);
 			rte_ring_free(w->ctl_tx);
 		}
+		fdb_cache_free(w->fdb_cache);
 		rte_free(w->vni);
 		rte_free(w);
 		d->workers[i] = NULL;

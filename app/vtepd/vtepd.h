@@ -29,6 +29,7 @@ extern int vtepd_logtype;
 #define VTEPD_MAX_VNIS 4096          /* configured VNIs (counter slots) */
 #define VTEPD_MAX_LOCAL 16           /* access bindings per VNI */
 #define VTEPD_BURST 32
+#define VTEPD_FDB_CACHE 4096          /* per-worker FDB cache entries */
 #define VTEPD_LEARN_PER_BURST 8      /* learn events a worker posts per burst */
 #define VTEPD_VLAN_SLOTS 4097        /* VLAN 0-4095, plus one for untagged */
 #define VTEPD_UNTAGGED_SLOT 4096
@@ -120,6 +121,7 @@ struct worker {
 	uint16_t n_rxq;
 	struct rxq_ref rxq[RTE_MAX_ETHPORTS];
 	struct rte_ring *ctl_tx;         /* frames the control thread sends */
+	struct fdb_cache *fdb_cache;     /* private cache in front of the FDB */
 	struct vtep_encap_ctx encap;
 	uint64_t drops[VTEP_DROP_MAX];
 	uint64_t punts;

@@ -218,7 +218,7 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 
 	/* Learning: inner source MAC -> outer source address. */
 	if (ns != 0) {
-		fdb_lookup_bulk(vd.fdb, skp, ns, sres);
+		fdb_lookup_cached(vd.fdb, w->fdb_cache, skp, ns, sres);
 		for (i = 0; i < ns; i++) {
 			uint64_t d = sres[i].dest;
 			unsigned k = sidx[i];
@@ -242,7 +242,7 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 		}
 	}
 	if (nd != 0)
-		fdb_lookup_bulk(vd.fdb, dkp, nd, dres);
+		fdb_lookup_cached(vd.fdb, w->fdb_cache, dkp, nd, dres);
 
 	for (i = 0; i < nok; i++) {
 		struct rte_mbuf *m = ok[i];
@@ -424,10 +424,10 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 	}
 
 	if (nd != 0)
-		fdb_lookup_bulk(vd.fdb, dkp, nd, dres);
+		fdb_lookup_cached(vd.fdb, w->fdb_cache, dkp, nd, dres);
 	/* Learning: source MAC -> the binding it came in on. */
 	if (ns != 0) {
-		fdb_lookup_bulk(vd.fdb, skp, ns, sres);
+		fdb_lookup_cached(vd.fdb, w->fdb_cache, skp, ns, sres);
 		for (i = 0; i < ns; i++) {
 			uint64_t d = sres[i].dest;
 			unsigned k = sidx[i];

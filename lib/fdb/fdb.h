@@ -147,6 +147,35 @@ unsigned fdb_lookup_bulk(const struct fdb *fdb, const struct fdb_key *const *key
 			 unsigned n, struct fdb_result *res);
 
 /**
+ * A reader's private cache in front of the table, in the manner of the
+ * exact-match cache of Open vSwitch's PMD threads: direct-mapped, filled
+ * by the misses of fdb_lookup_cached(), never shared between threads.
+ *
+ * A cached result is used only after checking, in the table itself, that
+ * its slot still holds the same key with the same destination: a move,
+ * delete or reuse of the slot shows as a miss, never as a stale result.
+ */
+struct fdb_cache;
+
+/**
+ * Create a cache of @p entries (rounded up to a power of two).
+ * @return the cache, or NULL with rte_errno EINVAL or ENOMEM.
+ */
+struct fdb_cache *fdb_cache_create(unsigned entries, int socket_id);
+
+/** Free a cache; NULL is a no-op. */
+void fdb_cache_free(struct fdb_cache *c);
+
+/**
+ * Reader: fdb_lookup_bulk() through the reader's cache @p c. Same results,
+ * same contract; only misses in the cache reach the hash table.
+ * @return the number of hits.
+ */
+unsigned fdb_lookup_cached(const struct fdb *fdb, struct fdb_cache *c,
+			   const struct fdb_key *const *keys, unsigned n,
+			   struct fdb_result *res);
+
+/**
  * Reader: note that the entry in @p slot was seen at @p now. Writes the entry
  * only when its time stamp differs from @p now, i.e. at most once a second:
  * never a shared cache line per packet.

@@ -56,7 +56,9 @@ struct fdb_entry {
 	 */
 	uint32_t last_seen;
 	uint32_t reserved;
-	/* Writer only: to delete by position and to tell on_remove the key. */
+	/* Written by the writer while dest is 0; read by the writer to delete
+	 * by position, and by fdb_lookup_cached() after an acquire of dest to
+	 * check a cached slot still holds its key. */
 	struct fdb_key key;
 };
 
