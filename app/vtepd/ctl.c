@@ -774,6 +774,9 @@ ctl_init(struct vtepd *d)
 	if (c == NULL)
 		return -ENOMEM;
 	d->ctl = c;
+	if (cf->state_file != NULL)
+		VLOG(WARNING, "state_file %s ignored: there is no REST API to persist yet",
+		     cf->state_file);
 	c->local_ip = u->address.v4;
 	c->mask = u->prefix_len ? rte_cpu_to_be_32(~0u << (32 - u->prefix_len)) : 0;
 	c->gateway = u->gateway.family == AF_INET ? u->gateway.v4 : 0;
