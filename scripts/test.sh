@@ -16,9 +16,7 @@ BUILD_DIR=$asan "$root/scripts/build.sh" -Db_sanitize=address,undefined -Dbuildt
 
 rc=0
 meson test -C "$build" --print-errorlogs "$@" || rc=1
-# DPDK's EAL maps memory that LeakSanitizer cannot follow; leaks of the code
-# under test are still reported through the tests' own pool checks.
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1} \
+ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
 	meson test -C "$asan" --suite unit --print-errorlogs || rc=1
 
