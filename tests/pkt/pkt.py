@@ -488,7 +488,7 @@ class Lab:
 
     # -- vtepd --
 
-    def start(self, conf_text, timeout=15.0):
+    def start(self, conf_text, timeout=60.0):
         self.conf_path = self.path("vtepd.yaml")
         with open(self.conf_path, "w") as f:
             f.write(conf_text)

@@ -60,6 +60,12 @@ def check_sport(what, port, lo=SPORT_MIN, hi=SPORT_MAX):
         raise TestFailure("%s: outer UDP source port %d outside %d-%d" % (what, port, lo, hi))
 
 
+def check_encap_to(what, got, want):
+    """got is want but for the UDP source port, which must be in range."""
+    check_frame(what, want, got, ignore=[SPORT_SPAN])
+    check_sport(what, outer_sport(got))
+
+
 def check_encap(what, got, inner, vni, remote, lo=SPORT_MIN, hi=SPORT_MAX):
     """got is inner encapsulated toward remote, byte for byte but the UDP
     source port, which must be in range. Returns that port."""
@@ -372,6 +378,88 @@ def arp_and_ping_reply(ctx):
         check_frame("ICMP echo reply", echo_rep, r)
         check_counters(c, {"ctl.arp_rx": 2, "ctl.arp_replies_sent": 1,
                            "ctl.icmp_echo_replies": 1, "ctl.arp_requests_sent": 0})
+        check_drops(c, {})
+
+
+def arp_frame(op, sha, spa, tha, tpa, dst=BCAST):
+    return eth(dst, sha, 0x0806, struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) +
+               mac(sha) + ip4(spa) + mac(tha) + ip4(tpa))
+
+
+def check_arp_requests(what, frames, target):
+    """frames holds at least one ARP request from vtepd for target, and
+    every ARP frame in it is one."""
+    want = arp_frame(1, VTEP_MAC, LOCAL_IP, "00:00:00:00:00:00", target)
+    arps = [f for f in frames if f[12:14] == b"\x08\x06"]
+    if not arps:
+        raise TestFailure("%s: no ARP request for %s" % (what, target))
+    for f in arps:
+        check_frame("%s: ARP request for %s" % (what, target), want, f)
+
+
+@test()
+def neighbour_resolved_by_arp(ctx):
+    """A remote VTEP that is no static neighbour: frames toward it are
+    dropped and counted (the worker never waits) while vtepd ARPs for it;
+    its ARP reply resolves it and the next frame goes to the MAC it gave."""
+    r5, r5_mac = "198.18.0.5", "02:00:00:00:05:05"
+    with ctx.lab() as lab:
+        lab.start(lab.config(vni_yaml(100, [("acc", "untagged")]),
+                             fdb=fdb_remote(100, VM_B, r5)))
+        inner = inner_frame(VM_B, VM_A, 100)
+        lab.send("acc", inner)
+        lab.wait_for("the frame dropped as unresolved",
+                     lambda c: c.get("drop.neigh_unresolved", 0) == 1)
+        lab.wait_for("an ARP request for %s" % r5,
+                     lambda c: c.get("ctl.arp_requests_sent", 0) >= 1)
+        lab.send("und", arp_frame(2, r5_mac, r5, VTEP_MAC, LOCAL_IP, dst=VTEP_MAC))
+        lab.wait_for("%s resolved" % r5,
+                     lambda c: c.get("neigh." + r5, "").split(" ")[0] == "reachable")
+        lab.send("acc", inner)
+        lab.wait_for("the frame encapsulated",
+                     lambda c: c.get("vni.100.encap_packets", 0) == 1)
+        c = lab.stop()
+        up = lab.out("uplink")
+        vx = [f for f in up if f[12:14] == b"\x08\x00"]
+        check_count("VXLAN frames", vx, 1)
+        want = vxlan_frame(inner, 100, src_ip=LOCAL_IP, dst_ip=r5, eth_src=VTEP_MAC,
+                           eth_dst=r5_mac)
+        check_encap_to("VXLAN frame toward %s" % r5, vx[0], want)
+        check_arp_requests("underlay output", up, r5)
+        if c.get("neigh." + r5) != "reachable " + r5_mac.upper():
+            raise TestFailure("neigh.%s is %r" % (r5, c.get("neigh." + r5)))
+        check_drops(c, {"neigh_unresolved": 1})
+
+
+@test()
+def gateway_next_hop(ctx):
+    """A remote VTEP off the underlay prefix goes through the gateway: vtepd
+    ARPs for the gateway, not for the remote, and sends to the gateway's MAC
+    with the remote's address."""
+    gw, gw_mac, far = "198.18.0.254", "02:00:00:00:fe:fe", "198.19.7.7"
+    with ctx.lab() as lab:
+        lab.start(lab.config(vni_yaml(100, [("acc", "untagged")]),
+                             fdb=fdb_remote(100, VM_B, far),
+                             underlay_extra="gateway: %s" % gw))
+        lab.wait_for("an ARP request for the gateway",
+                     lambda c: c.get("ctl.arp_requests_sent", 0) >= 1)
+        lab.send("und", arp_frame(2, gw_mac, gw, VTEP_MAC, LOCAL_IP, dst=VTEP_MAC))
+        lab.wait_for("the gateway resolved",
+                     lambda c: c.get("neigh." + gw, "").split(" ")[0] == "reachable")
+        inner = inner_frame(VM_B, VM_A, 100)
+        lab.send("acc", inner)
+        lab.wait_for("the frame encapsulated",
+                     lambda c: c.get("vni.100.encap_packets", 0) == 1)
+        c = lab.stop()
+        up = lab.out("uplink")
+        vx = [f for f in up if f[12:14] == b"\x08\x00"]
+        check_count("VXLAN frames", vx, 1)
+        want = vxlan_frame(inner, 100, src_ip=LOCAL_IP, dst_ip=far, eth_src=VTEP_MAC,
+                           eth_dst=gw_mac)
+        check_encap_to("VXLAN frame toward %s through %s" % (far, gw), vx[0], want)
+        check_arp_requests("underlay output", up, gw)
+        if any(k == "neigh." + far for k in c):
+            raise TestFailure("vtepd tracks %s as a neighbour; it is off-link" % far)
         check_drops(c, {})
 
 
