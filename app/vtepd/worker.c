@@ -16,6 +16,63 @@ key_eq(const struct fdb_key *a, const struct fdb_key *b)
 	return memcmp(a, b, sizeof(*a)) == 0;
 }
 
+/* FDB keys of one burst, looked up together. */
+struct key_batch {
+	unsigned n;
+	struct fdb_key key[VTEPD_BURST];
+	const struct fdb_key *kp[VTEPD_BURST];
+	struct fdb_result res[VTEPD_BURST];
+	uint8_t pkt[VTEPD_BURST];        /* the frame that added the key */
+	uint32_t ctx[VTEPD_BURST];       /* what else the answer depends on */
+};
+
+/*
+ * Add (vni, mac) for frame @pkt and return the key's index. Consecutive
+ * frames of one flow share a lookup: a key equal to the previous one, in
+ * the same context (outer source, VLAN), is not added again.
+ */
+static inline unsigned
+batch_add(struct key_batch *b, uint32_t vni, const struct rte_ether_addr *mac,
+	  unsigned pkt, uint32_t ctx)
+{
+	struct fdb_key *k = &b->key[b->n];
+
+	fdb_key_set(k, vni, mac);
+	if (b->n != 0 && b->ctx[b->n - 1] == ctx && key_eq(k, &b->key[b->n - 1]))
+		return b->n - 1;
+	b->kp[b->n] = k;
+	b->pkt[b->n] = (uint8_t)pkt;
+	b->ctx[b->n] = ctx;
+	return b->n++;
+}
+
+static inline void
+batch_lookup(struct worker *w, struct key_batch *b)
+{
+	if (b->n != 0)
+		fdb_lookup_cached(vd.fdb, w->fdb_cache, b->kp, b->n, b->res);
+}
+
+/* Learn events of one burst, posted together, at most a few. */
+struct learn_batch {
+	unsigned n;
+	struct fdb_learn_event ev[VTEPD_LEARN_PER_BURST];
+};
+
+static inline struct fdb_learn_event *
+learn_next(struct learn_batch *l, uint32_t vni, const struct rte_ether_addr *mac)
+{
+	struct fdb_learn_event *ev;
+
+	if (l->n == VTEPD_LEARN_PER_BURST)
+		return NULL;
+	ev = &l->ev[l->n++];
+	memset(ev, 0, sizeof(*ev));
+	ev->vni = vni;
+	rte_ether_addr_copy(mac, &ev->mac);
+	return ev;
+}
+
 static inline void
 drop(struct worker *w, struct rte_mbuf *m, enum vtep_drop why)
 {
@@ -130,15 +187,16 @@ flood_local(struct worker *w, const struct dp_vni *v, struct rte_mbuf *m,
 }
 
 static inline void
-learn_post(struct worker *w, struct fdb_learn_event *ev, unsigned *n_ev)
+learn_post(struct worker *w, struct learn_batch *l)
 {
-	if (*n_ev == 0)
-		return;
-	unsigned sent = fdb_learn_post(vd.learn, ev, *n_ev);
+	unsigned sent;
 
+	if (l->n == 0)
+		return;
+	sent = fdb_learn_post(vd.learn, l->ev, l->n);
 	w->learn_posted += sent;
-	w->learn_lost += *n_ev - sent;
-	*n_ev = 0;
+	w->learn_lost += l->n - sent;
+	l->n = 0;
 }
 
 /* ---- underlay: decapsulate ---------------------------------------------- */
@@ -150,13 +208,12 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 	struct rte_mbuf *ok[VTEPD_BURST];
 	const struct dp_vni *vn[VTEPD_BURST];
 	rte_be32_t src[VTEPD_BURST];
-	struct fdb_key skey[VTEPD_BURST], dkey[VTEPD_BURST];
-	const struct fdb_key *skp[VTEPD_BURST], *dkp[VTEPD_BURST];
-	struct fdb_result sres[VTEPD_BURST], dres[VTEPD_BURST];
-	uint8_t sidx[VTEPD_BURST];
 	int8_t dslot[VTEPD_BURST];
-	struct fdb_learn_event ev[VTEPD_LEARN_PER_BURST];
-	unsigned nok = 0, ns = 0, nd = 0, n_ev = 0, i;
+	struct key_batch sb, db;
+	struct learn_batch lb;
+	unsigned nok = 0, i;
+
+	sb.n = db.n = lb.n = 0;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -193,56 +250,37 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		dslot[nok] = -1;
-		/* Consecutive frames of one flow share a lookup: the learning
-		 * check is the same, and so is the destination. */
-		if (v->learning && rte_is_valid_assigned_ether_addr(&eth->src_addr)) {
-			fdb_key_set(&skey[ns], v->vni, &eth->src_addr);
-			if (ns == 0 || !key_eq(&skey[ns], &skey[ns - 1]) ||
-			    src[sidx[ns - 1]] != inf.outer_src) {
-				skp[ns] = &skey[ns];
-				sidx[ns++] = (uint8_t)nok;
-			}
-		}
-		if (v->n_local > 1 && rte_is_unicast_ether_addr(&eth->dst_addr)) {
-			fdb_key_set(&dkey[nd], v->vni, &eth->dst_addr);
-			if (nd == 0 || !key_eq(&dkey[nd], &dkey[nd - 1])) {
-				dkp[nd] = &dkey[nd];
-				nd++;
-			}
-			dslot[nok] = (int8_t)(nd - 1);
-		}
+		if (v->learning && rte_is_valid_assigned_ether_addr(&eth->src_addr))
+			batch_add(&sb, v->vni, &eth->src_addr, nok, inf.outer_src);
+		if (v->n_local > 1 && rte_is_unicast_ether_addr(&eth->dst_addr))
+			dslot[nok] = (int8_t)batch_add(&db, v->vni, &eth->dst_addr, nok, 0);
 		ok[nok] = m;
 		vn[nok] = v;
 		src[nok++] = inf.outer_src;
 	}
 
 	/* Learning: inner source MAC -> outer source address. */
-	if (ns != 0) {
-		fdb_lookup_cached(vd.fdb, w->fdb_cache, skp, ns, sres);
-		for (i = 0; i < ns; i++) {
-			uint64_t d = sres[i].dest;
-			unsigned k = sidx[i];
+	batch_lookup(w, &sb);
+	for (i = 0; i < sb.n; i++) {
+		uint64_t d = sb.res[i].dest;
+		unsigned k = sb.pkt[i];
+		struct fdb_learn_event *ev;
 
-			if (fdb_dest_kind(d) == FDB_KIND_REMOTE &&
-			    fdb_dest_remote_id(d) < s->n_remotes &&
-			    s->remotes[fdb_dest_remote_id(d)].ip.v4 == src[k]) {
-				fdb_touch(vd.fdb, sres[i].slot, now);
-				continue;
-			}
-			if (fdb_dest_flags(d) & FDB_F_STATIC)
-				continue;
-			if (n_ev == VTEPD_LEARN_PER_BURST)
-				continue;
-			memset(&ev[n_ev], 0, sizeof(ev[n_ev]));
-			ev[n_ev].vni = vn[k]->vni;
-			rte_ether_addr_copy(&skey[i].mac, &ev[n_ev].mac);
-			ev[n_ev].kind = FDB_KIND_REMOTE;
-			ev[n_ev].remote = vtep_ip4(src[k]);
-			n_ev++;
+		if (fdb_dest_kind(d) == FDB_KIND_REMOTE &&
+		    fdb_dest_remote_id(d) < s->n_remotes &&
+		    s->remotes[fdb_dest_remote_id(d)].ip.v4 == src[k]) {
+			fdb_touch(vd.fdb, sb.res[i].slot, now);
+			continue;
+		}
+		if (fdb_dest_flags(d) & FDB_F_STATIC)
+			continue;
+		ev = learn_next(&lb, vn[k]->vni, &sb.key[i].mac);
+		if (ev != NULL) {
+			ev->kind = FDB_KIND_REMOTE;
+			ev->remote = vtep_ip4(src[k]);
 		}
 	}
-	if (nd != 0)
-		fdb_lookup_cached(vd.fdb, w->fdb_cache, dkp, nd, dres);
+	batch_lookup(w, &db);
 
 	for (i = 0; i < nok; i++) {
 		struct rte_mbuf *m = ok[i];
@@ -256,7 +294,7 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 			continue;
 		}
 		if (dslot[i] >= 0) {
-			uint64_t d = dres[(unsigned)dslot[i]].dest;
+			uint64_t d = db.res[(unsigned)dslot[i]].dest;
 
 			if (fdb_dest_kind(d) == FDB_KIND_LOCAL) {
 				struct dp_binding b = {
@@ -275,7 +313,7 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 		c->flood_pkts++;
 		c->flood_copies += flood_local(w, v, m, UINT16_MAX, 0, false);
 	}
-	learn_post(w, ev, &n_ev);
+	learn_post(w, &lb);
 }
 
 /* ---- access: encapsulate ------------------------------------------------- */
@@ -346,14 +384,13 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 	struct rte_mbuf *ok[VTEPD_BURST];
 	const struct dp_vni *vn[VTEPD_BURST];
 	uint16_t vlan[VTEPD_BURST];
-	struct fdb_key skey[VTEPD_BURST], dkey[VTEPD_BURST];
-	const struct fdb_key *skp[VTEPD_BURST], *dkp[VTEPD_BURST];
-	struct fdb_result sres[VTEPD_BURST], dres[VTEPD_BURST];
-	uint8_t sidx[VTEPD_BURST];
 	int8_t dslot[VTEPD_BURST];
-	struct fdb_learn_event ev[VTEPD_LEARN_PER_BURST];
-	unsigned nok = 0, ns = 0, nd = 0, n_ev = 0, i;
+	struct key_batch sb, db;
+	struct learn_batch lb;
+	unsigned nok = 0, i;
 	uint16_t uport = vd.ports[vd.underlay].id;
+
+	sb.n = db.n = lb.n = 0;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -361,8 +398,15 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 		uint32_t slot, vi;
 		uint16_t tag = VTEP_VLAN_NONE;
 
-		if (i + PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
+		if (i + PREFETCH_AHEAD < n) {
+			const uint8_t *d = rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], const uint8_t *);
+
+			rte_prefetch0(d);
+			/* The outer header goes in the headroom just before the
+			 * frame: a line no one has touched since the mbuf was
+			 * last used. */
+			rte_prefetch0(d - sizeof(struct vtep_outer4));
+		}
 
 		if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*eth))) {
 			drop(w, m, VTEP_DROP_ACCESS_TOO_SHORT);
@@ -403,55 +447,39 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 		vn[nok] = &s->vnis[vi - 1];
 		vlan[nok] = tag;
 		dslot[nok] = -1;
-		/* Consecutive frames of one flow share a lookup. */
-		if (vn[nok]->learning && rte_is_valid_assigned_ether_addr(&eth->src_addr)) {
-			fdb_key_set(&skey[ns], vn[nok]->vni, &eth->src_addr);
-			if (ns == 0 || !key_eq(&skey[ns], &skey[ns - 1]) ||
-			    vlan[sidx[ns - 1]] != tag) {
-				skp[ns] = &skey[ns];
-				sidx[ns++] = (uint8_t)nok;
-			}
-		}
-		if (rte_is_unicast_ether_addr(&eth->dst_addr)) {
-			fdb_key_set(&dkey[nd], vn[nok]->vni, &eth->dst_addr);
-			if (nd == 0 || !key_eq(&dkey[nd], &dkey[nd - 1])) {
-				dkp[nd] = &dkey[nd];
-				nd++;
-			}
-			dslot[nok] = (int8_t)(nd - 1);
-		}
+		if (vn[nok]->learning && rte_is_valid_assigned_ether_addr(&eth->src_addr))
+			batch_add(&sb, vn[nok]->vni, &eth->src_addr, nok, tag);
+		if (rte_is_unicast_ether_addr(&eth->dst_addr))
+			dslot[nok] = (int8_t)batch_add(&db, vn[nok]->vni, &eth->dst_addr, nok, 0);
 		ok[nok++] = m;
 	}
 
-	if (nd != 0)
-		fdb_lookup_cached(vd.fdb, w->fdb_cache, dkp, nd, dres);
+	batch_lookup(w, &db);
 	/* Learning: source MAC -> the binding it came in on. */
-	if (ns != 0) {
-		fdb_lookup_cached(vd.fdb, w->fdb_cache, skp, ns, sres);
-		for (i = 0; i < ns; i++) {
-			uint64_t d = sres[i].dest;
-			unsigned k = sidx[i];
+	batch_lookup(w, &sb);
+	for (i = 0; i < sb.n; i++) {
+		uint64_t d = sb.res[i].dest;
+		unsigned k = sb.pkt[i];
+		struct fdb_learn_event *ev;
 
-			if (fdb_dest_where(d) == fdb_dest_where(fdb_dest_local(port, vlan[k]))) {
-				fdb_touch(vd.fdb, sres[i].slot, now);
-				continue;
-			}
-			if ((fdb_dest_flags(d) & FDB_F_STATIC) || n_ev == VTEPD_LEARN_PER_BURST)
-				continue;
-			memset(&ev[n_ev], 0, sizeof(ev[n_ev]));
-			ev[n_ev].vni = vn[k]->vni;
-			rte_ether_addr_copy(&skey[i].mac, &ev[n_ev].mac);
-			ev[n_ev].kind = FDB_KIND_LOCAL;
-			ev[n_ev].port = port;
-			ev[n_ev].vlan = vlan[k];
-			n_ev++;
+		if (fdb_dest_where(d) == fdb_dest_where(fdb_dest_local(port, vlan[k]))) {
+			fdb_touch(vd.fdb, sb.res[i].slot, now);
+			continue;
+		}
+		if (fdb_dest_flags(d) & FDB_F_STATIC)
+			continue;
+		ev = learn_next(&lb, vn[k]->vni, &sb.key[i].mac);
+		if (ev != NULL) {
+			ev->kind = FDB_KIND_LOCAL;
+			ev->port = port;
+			ev->vlan = vlan[k];
 		}
 	}
 
 	for (i = 0; i < nok; i++) {
 		struct rte_mbuf *m = ok[i];
 		const struct dp_vni *v = vn[i];
-		uint64_t d = dslot[i] >= 0 ? dres[(unsigned)dslot[i]].dest : 0;
+		uint64_t d = dslot[i] >= 0 ? db.res[(unsigned)dslot[i]].dest : 0;
 
 		switch (fdb_dest_kind(d)) {
 		case FDB_KIND_REMOTE: {
@@ -493,7 +521,7 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 			break;
 		}
 	}
-	learn_post(w, ev, &n_ev);
+	learn_post(w, &lb);
 }
 
 /* Frames the control thread asked this worker to send on the underlay. */
