@@ -12,7 +12,7 @@ asan=${ASAN_BUILD_DIR:-$root/build-asan}
 
 "$root/scripts/build.sh" || exit 1
 BUILD_DIR=$asan "$root/scripts/build.sh" -Db_sanitize=address,undefined -Dbuildtype=debug \
-	-Db_lundef=false || exit 1
+	-Db_lundef=false -Db_lto=false || exit 1
 
 rc=0
 meson test -C "$build" --print-errorlogs "$@" || rc=1
