@@ -15,7 +15,7 @@ test:
 	scripts/test.sh
 
 bench:
-	bench/run.sh
+	bench/perf.sh
 
 clean:
 	rm -rf build build-asan .lab
