@@ -18,29 +18,11 @@
 #include <rte_icmp.h>
 #include <rte_malloc.h>
 
+#include "neigh.h"
 #include "vtepd.h"
 
-#define NEIGH_RETRY_MS 1000        /* between ARP requests while resolving */
-#define NEIGH_REACHABLE_MS 60000   /* a confirmed MAC is trusted this long */
-#define NEIGH_PROBES 3             /* unanswered refreshes before it is dropped */
 #define AGE_BUDGET 4096            /* FDB slots aged per poll */
 #define LEARN_PER_POLL 1024
-
-enum neigh_state {
-	NEIGH_INCOMPLETE,              /* no MAC yet, probing */
-	NEIGH_REACHABLE,               /* MAC confirmed recently */
-	NEIGH_PROBE,                   /* MAC still used, being re-confirmed */
-	NEIGH_STATIC,                  /* from the configuration, never expires */
-};
-
-struct neigh {
-	rte_be32_t ip;
-	struct rte_ether_addr mac;
-	enum neigh_state state;
-	unsigned probes;
-	uint64_t next_ms;              /* next ARP request, or end of reachable */
-	unsigned users;                /* remotes using it as next hop */
-};
 
 enum remote_state { REMOTE_FREE, REMOTE_USED, REMOTE_DYING };
 
@@ -48,14 +30,14 @@ struct remote {
 	struct vtep_ip ip;
 	enum remote_state state;
 	uint32_t refs;                 /* flood lists and FDB entries */
-	int neigh;                     /* index into neighs, -1 when no route */
+	int neigh;                     /* index into the neighbour table, -1 when
+	                                  no route; a user of it while used */
 };
 
 struct ctl {
 	struct remote *remotes;
 	uint32_t n_remotes, cap_remotes;
-	struct neigh *neighs;
-	unsigned n_neighs, cap_neighs;
+	struct neigh_table *neighs;    /* the underlay's next hops */
 	rte_be32_t local_ip, mask, gateway;
 	bool dirty;                    /* the snapshot must be rebuilt */
 	bool dying;                    /* remotes wait for a grace period */
@@ -72,48 +54,6 @@ now_ms(void)
 }
 
 /* ---- neighbours ---------------------------------------------------------- */
-
-static int
-neigh_find(struct ctl *c, rte_be32_t ip)
-{
-	unsigned i;
-
-	for (i = 0; i < c->n_neighs; i++)
-		if (c->neighs[i].ip == ip)
-			return (int)i;
-	return -1;
-}
-
-static int
-neigh_get(struct ctl *c, rte_be32_t ip)
-{
-	int i = neigh_find(c, ip);
-	struct neigh *n;
-
-	if (i >= 0)
-		return i;
-	if (c->n_neighs == c->cap_neighs) {
-		unsigned cap = c->cap_neighs ? c->cap_neighs * 2 : 16;
-		struct neigh *p = realloc(c->neighs, cap * sizeof(*p));
-
-		if (p == NULL)
-			return -ENOMEM;
-		c->neighs = p;
-		c->cap_neighs = cap;
-	}
-	n = &c->neighs[c->n_neighs];
-	memset(n, 0, sizeof(*n));
-	n->ip = ip;
-	n->state = NEIGH_INCOMPLETE;
-	n->next_ms = 0;                /* probe at once */
-	return (int)c->n_neighs++;
-}
-
-static bool
-neigh_usable(const struct neigh *n)
-{
-	return n->state != NEIGH_INCOMPLETE;
-}
 
 /* The next hop toward @ip: itself when on-link, else the gateway. */
 static int
@@ -177,9 +117,9 @@ remote_get(struct ctl *c, const struct vtep_ip *ip)
 	r->state = REMOTE_USED;
 	r->neigh = -1;
 	if (next_hop(c, ip->v4, &nh) == 0) {
-		r->neigh = neigh_get(c, nh);
+		r->neigh = neigh_get(c->neighs, nh);
 		if (r->neigh >= 0)
-			c->neighs[r->neigh].users++;
+			neigh_hold(c->neighs, r->neigh);
 	} else {
 		VLOG(WARNING, "remote VTEP %s is off-link and no gateway is set",
 		     vtep_ip_str(ip, buf, sizeof(buf)));
@@ -203,7 +143,7 @@ remote_put(struct ctl *c, uint32_t id)
 		 * still hold an FDB result naming it. */
 		r->state = REMOTE_DYING;
 		if (r->neigh >= 0)
-			c->neighs[r->neigh].users--;
+			neigh_release(c->neighs, r->neigh);
 		c->dying = true;
 		c->dirty = true;
 	}
@@ -274,12 +214,11 @@ snap_build(struct ctl *c)
 		struct vtep_tmpl_params p;
 
 		d->ip = r->ip;
-		if (r->state != REMOTE_USED || r->neigh < 0 ||
-		    !neigh_usable(&c->neighs[r->neigh]))
-			continue;
 		memset(&p, 0, sizeof(p));
+		if (r->state != REMOTE_USED ||
+		    !neigh_lookup(c->neighs, r->neigh, &p.dst_mac))
+			continue;
 		p.src_mac = vd.ports[vd.underlay].mac;
-		p.dst_mac = c->neighs[r->neigh].mac;
 		p.src = u->address;
 		p.dst = r->ip;
 		p.udp_port = u->udp_port;
@@ -410,7 +349,6 @@ arp_rx(struct ctl *c, struct rte_mbuf *m)
 	const struct rte_arp_hdr *arp = (const void *)(eth + 1);
 	struct rte_ether_addr sha;
 	rte_be32_t sip, tip;
-	int i;
 
 	c->arp_rx++;
 	if (rte_pktmbuf_data_len(m) < sizeof(*eth) + sizeof(*arp) ||
@@ -426,17 +364,8 @@ arp_rx(struct ctl *c, struct rte_mbuf *m)
 
 	/* RFC 826 merge: refresh a neighbour we already track, from requests
 	 * and replies alike. */
-	i = neigh_find(c, sip);
-	if (i >= 0 && c->neighs[i].state != NEIGH_STATIC) {
-		struct neigh *n = &c->neighs[i];
-
-		if (!neigh_usable(n) || !rte_is_same_ether_addr(&n->mac, &sha))
-			c->dirty = true;
-		n->mac = sha;
-		n->state = NEIGH_REACHABLE;
-		n->probes = 0;
-		n->next_ms = now_ms() + NEIGH_REACHABLE_MS;
-	}
+	if (neigh_input(c->neighs, sip, &sha, now_ms()))
+		c->dirty = true;
 	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) && tip == c->local_ip)
 		arp_send(c, RTE_ARP_OP_REPLY, &sha, &sha, sip);
 out:
@@ -503,41 +432,15 @@ punt_poll(struct ctl *c)
 	}
 }
 
+/* neigh_poll() asks for an ARP request to @ip. */
 static void
-neigh_poll(struct ctl *c)
+neigh_request(void *arg, rte_be32_t ip)
 {
 	static const struct rte_ether_addr bcast = {
 		.addr_bytes = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	static const struct rte_ether_addr zero;
-	uint64_t now = now_ms();
-	unsigned i;
 
-	for (i = 0; i < c->n_neighs; i++) {
-		struct neigh *n = &c->neighs[i];
-
-		if (n->state == NEIGH_STATIC || n->users == 0 || now < n->next_ms)
-			continue;
-		switch (n->state) {
-		case NEIGH_REACHABLE:
-			n->state = NEIGH_PROBE;
-			n->probes = 0;
-			/* fall through */
-		case NEIGH_PROBE:
-			if (n->probes >= NEIGH_PROBES) {
-				/* Unanswered: stop sending to a MAC that may be
-				 * gone, and resolve afresh. */
-				n->state = NEIGH_INCOMPLETE;
-				n->probes = 0;
-				c->dirty = true;
-			}
-			break;
-		default:
-			break;
-		}
-		n->probes++;
-		n->next_ms = now + NEIGH_RETRY_MS;
-		arp_send(c, RTE_ARP_OP_REQUEST, &bcast, &zero, n->ip);
-	}
+	arp_send(arg, RTE_ARP_OP_REQUEST, &bcast, &zero, ip);
 }
 
 /* ---- learning ------------------------------------------------------------ */
@@ -625,6 +528,19 @@ learn_poll(struct ctl *c, uint32_t now)
 }
 
 /* ---- counters ------------------------------------------------------------ */
+
+/* One "neigh.<ip> <state> <MAC or ->" line; the packet tests parse it. */
+static int
+neigh_print(void *arg, const struct neigh_info *n)
+{
+	char ip[64], mac[RTE_ETHER_ADDR_FMT_SIZE];
+	struct vtep_ip a = vtep_ip4(n->ip);
+
+	rte_ether_format_addr(mac, sizeof(mac), &n->mac);
+	fprintf(arg, "neigh.%s %s %s\n", vtep_ip_str(&a, ip, sizeof(ip)),
+		neigh_state_name(n->state), n->usable ? mac : "-");
+	return 0;
+}
 
 void
 ctl_stats_print(struct vtepd *d, FILE *f)
@@ -721,16 +637,7 @@ ctl_stats_print(struct vtepd *d, FILE *f)
 	fprintf(f, "ctl.icmp_echo_replies %" PRIu64 "\n", c->icmp_replies);
 	fprintf(f, "ctl.tx_dropped %" PRIu64 "\n", c->punt_dropped);
 	fprintf(f, "ctl.snapshots %" PRIu64 "\n", c->snapshots);
-	for (i = 0; i < c->n_neighs; i++) {
-		const struct neigh *n = &c->neighs[i];
-		static const char *const st[] = { "incomplete", "reachable", "probe", "static" };
-		char ip[64], mac[RTE_ETHER_ADDR_FMT_SIZE];
-		struct vtep_ip a = vtep_ip4(n->ip);
-
-		rte_ether_format_addr(mac, sizeof(mac), &n->mac);
-		fprintf(f, "neigh.%s %s %s\n", vtep_ip_str(&a, ip, sizeof(ip)), st[n->state],
-			neigh_usable(n) ? mac : "-");
-	}
+	neigh_walk(c->neighs, neigh_print, f);
 	fflush(f);
 }
 
@@ -781,13 +688,19 @@ ctl_init(struct vtepd *d)
 	c->mask = u->prefix_len ? rte_cpu_to_be_32(~0u << (32 - u->prefix_len)) : 0;
 	c->gateway = u->gateway.family == AF_INET ? u->gateway.v4 : 0;
 
+	/* The default timers: ARP every second while unresolved, trust a
+	 * reply for 60 s, drop the MAC after 3 unanswered re-probes. */
+	c->neighs = neigh_create(NULL);
+	if (c->neighs == NULL)
+		return -errno;
 	for (i = 0; i < u->n_neighbors; i++) {
-		int n = neigh_get(c, u->neighbors[i].ip.v4);
+		struct rte_ether_addr mac;
+		int n;
 
+		memcpy(mac.addr_bytes, u->neighbors[i].mac, RTE_ETHER_ADDR_LEN);
+		n = neigh_set_static(c->neighs, u->neighbors[i].ip.v4, &mac);
 		if (n < 0)
 			return n;
-		memcpy(c->neighs[n].mac.addr_bytes, u->neighbors[i].mac, RTE_ETHER_ADDR_LEN);
-		c->neighs[n].state = NEIGH_STATIC;
 	}
 
 	/* The FDB belongs to the control thread, its only writer. */
@@ -844,7 +757,8 @@ ctl_poll(struct vtepd *d)
 
 	punt_poll(c);
 	learn_poll(c, now);
-	neigh_poll(c);
+	if (neigh_poll(c->neighs, now_ms(), neigh_request, c))
+		c->dirty = true;
 	fdb_age(d->fdb, now, AGE_BUDGET);
 	if (c->dirty)
 		snap_publish(c);
@@ -867,7 +781,7 @@ ctl_fini(struct vtepd *d)
 	fdb_free(d->fdb);
 	d->fdb = NULL;
 	free(c->remotes);
-	free(c->neighs);
+	neigh_free(c->neighs);
 	free(c);
 	d->ctl = NULL;
 }
