@@ -534,7 +534,7 @@ class Lab:
                 out.append(c)
         return out
 
-    def counters_now(self, timeout=3.0):
+    def counters_now(self, timeout=15.0):
         """Ask vtepd for its counters (SIGUSR1) and return them."""
         n = len(self.blocks())
         self.proc.send_signal(signal.SIGUSR1)
@@ -549,7 +549,7 @@ class Lab:
             time.sleep(0.02)
         raise TestFailure("vtepd printed no counters within %.0f s of SIGUSR1" % timeout)
 
-    def wait_for(self, what, pred, timeout=10.0):
+    def wait_for(self, what, pred, timeout=30.0):
         """Poll the counters until pred(counters) holds."""
         deadline = time.monotonic() + timeout
         c = None
@@ -561,11 +561,11 @@ class Lab:
         raise TestFailure("timed out after %.0f s waiting for %s; last counters:\n%s" %
                           (timeout, what, "\n".join("  %s %s" % kv for kv in (c or {}).items())))
 
-    def wait_rx(self, port, n, timeout=10.0):
+    def wait_rx(self, port, n, timeout=30.0):
         key = "port.%s.rx_packets" % port
         return self.wait_for("%s == %d" % (key, n), lambda c: c.get(key, 0) >= n, timeout)
 
-    def stop(self, timeout=10.0):
+    def stop(self, timeout=30.0):
         """SIGTERM, wait, return the counters it printed on the way out."""
         if self.proc is None:
             raise TestFailure("vtepd was not started")
