@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""Smoke test of the benchmark setup: vtep-bench drives vtepd over memif.
+
+    smoke.py encap|decap VTEP_BENCH VTEPD SOURCE_ROOT
+
+vtepd runs as in bench/gen/vtepd-memif.yaml (the shipped file, with the
+sockets and the file prefix made private to this run): memif server of two
+links, --no-huge, control and worker lcores on CPU 1. vtep-bench runs on
+CPU 0, --no-huge, as the memif client, for a 2-second trial at a low rate:
+
+encap   access frames in, VXLAN out: every frame back verified as encap
+decap   VXLAN frames in, inner frames out: verified as decap
+
+It asserts that frames were verified with zero mismatches and that vtepd's
+own counters saw them (vni.100.encap_packets or decap_packets); never a
+speed. No NIC, no hugepages.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+FLOWS = 16
+RATE = "50kpps"
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print("ok:", what)
+
+
+def dpdk_rundir(prefix):
+    base = "/var/run/dpdk" if os.geteuid() == 0 else \
+        os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
+    return os.path.join(base, prefix)
+
+
+def vtepd_conf(src, tmp, prefix):
+    """The shipped memif configuration, private to this run, with FDB entries."""
+    with open(os.path.join(src, "bench", "gen", "vtepd-memif.yaml")) as f:
+        text = f.read()
+    text = text.replace("/tmp/vtep-bench-acc.sock", os.path.join(tmp, "acc.sock"))
+    text = text.replace("/tmp/vtep-bench-und.sock", os.path.join(tmp, "und.sock"))
+    text = text.replace('"vtepd-bench"', '"%s"' % prefix)
+    check(os.path.join(tmp, "acc.sock") in text and prefix in text,
+          "vtepd-memif.yaml has the sockets and the file prefix this test rewrites")
+    text += "fdb:\n"
+    for i in range(FLOWS):
+        text += '  - { vni: 100, mac: "02:00:00:aa:%02x:%02x", remote: 198.18.0.2 }\n' \
+            % (i >> 8, i & 255)
+    path = os.path.join(tmp, "vtepd.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def counters(log):
+    """The last counters block vtepd printed: name -> integer."""
+    c = {}
+    with open(log) as f:
+        for line in f:
+            t = line.split()
+            if len(t) == 2 and t[1].isdigit():
+                c[t[0]] = int(t[1])
+    return c
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def trial(kind, bench, vtepd, src, tmp):
+    tag = "%d-%s" % (os.getpid(), kind)
+    vprefix, bprefix = "vb-smoke-vtepd-" + tag, "vb-smoke-gen-" + tag
+    conf = vtepd_conf(src, tmp, vprefix)
+    vlog = os.path.join(tmp, "vtepd.log")
+    out = os.path.join(tmp, "trial.json")
+    acc = "net_memif0,role=client,rsize=14,socket=" + os.path.join(tmp, "acc.sock")
+    und = "net_memif1,role=client,rsize=14,socket=" + os.path.join(tmp, "und.sock")
+    if kind == "encap":
+        ports = ["--tx-port", acc, "--rx-port", und, "--kind", "access", "--verify", "encap"]
+    else:
+        ports = ["--tx-port", und, "--rx-port", acc, "--kind", "vxlan", "--verify", "decap"]
+    cmd = [bench, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+           "--file-prefix", bprefix, "-l", "0",
+           "--log-level", "lib.eal:error", "--log-level", "pmd.net.memif:error", "--"] + \
+        ports + ["--flows", str(FLOWS), "--rate", RATE, "--duration", "2",
+                 "--link-wait", "30", "--quiet", "--json", out]
+    with open(vlog, "w") as log:
+        vp = subprocess.Popen([vtepd, "-c", conf], stdin=subprocess.DEVNULL,
+                              stdout=log, stderr=subprocess.STDOUT)
+    try:
+        print("$", " ".join(cmd))
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=90)
+        sys.stdout.write(p.stdout)
+        check(vp.poll() is None, "vtepd still runs after the trial")
+    finally:
+        stop(vp)
+        for prefix in (vprefix, bprefix):
+            shutil.rmtree(dpdk_rundir(prefix), ignore_errors=True)
+    with open(vlog) as f:
+        vtext = f.read()
+    check(p.returncode == 0, "vtep-bench exit %d (0 expected)" % p.returncode)
+    j = json.load(open(out))
+    v = j["verify"]
+    print("sent %d, received %d, lost %d, verify %s" % (j["sent"], j["received"], j["lost"], v))
+    check(j["sent"] > 0, "%d frames sent" % j["sent"])
+    check(v["ok"] > 0 and j["received"] > 0, "%d frames verified as %s" % (v["ok"], kind))
+    check(v["mismatches"] == 0, "zero mismatches")
+    c = counters(vlog)
+    name = "vni.100.%s_packets" % kind
+    if name not in c:
+        sys.stdout.write(vtext)
+    check(c.get(name, 0) > 0, "vtepd counted %s = %d" % (name, c.get(name, 0)))
+    check(c[name] >= v["ok"], "vtepd's %s (%d) covers the %d frames verified"
+          % (name, c[name], v["ok"]))
+
+
+def main():
+    if len(sys.argv) != 5 or sys.argv[1] not in ("encap", "decap"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    kind, bench, vtepd, src = sys.argv[1:]
+    tmp = tempfile.mkdtemp(prefix="vb-smoke-")
+    try:
+        trial(kind, bench, vtepd, src, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
