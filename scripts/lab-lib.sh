@@ -97,6 +97,19 @@ lab_vtepd_start() {
 	VTEPD_PID=$!
 }
 
+# lab_vtepd_wait LOG SECONDS: true once vtepd says it runs; false if it
+# exits or the time runs out. A loaded machine can take many seconds to
+# populate the mbuf pools, so callers wait for this before any ping.
+lab_vtepd_wait() {
+	local log=$1 secs=$2 i
+	for ((i = 0; i < secs * 10; i++)); do
+		grep -q 'vtepd: running:' "$log" 2>/dev/null && return 0
+		kill -0 "$VTEPD_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # lab_wait_ping NS DST TRIES: true once DST answers a ping from NS.
 lab_wait_ping() {
 	local ns=$1 dst=$2 tries=$3 i

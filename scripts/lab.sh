@@ -40,7 +40,12 @@ trap 'exit 130' INT TERM
 echo "lab: building the topology (namespaces ${LAB_PREFIX}-vtep, -vm1, -host2, -vm2)"
 lab_up
 lab_vtepd_start "$build" "$root/config/lab.yaml" "$state/vtepd.log"
-echo "lab: vtepd started (pid $VTEPD_PID, log $state/vtepd.log)"
+if ! lab_vtepd_wait "$state/vtepd.log" 120; then
+	echo "lab: vtepd did not start; its log:" >&2
+	tail -n 40 "$state/vtepd.log" >&2
+	exit 1
+fi
+echo "lab: vtepd running (pid $VTEPD_PID, log $state/vtepd.log)"
 
 if ! lab_wait_ping "$NS_VM1" "$VM2_IP" 20; then
 	echo "lab: vm1 cannot reach vm2; vtepd's log:" >&2

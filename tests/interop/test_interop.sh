@@ -48,6 +48,7 @@ fi
 
 lab_up
 lab_vtepd_start "$build" "$config" "$work/vtepd.log"
+lab_vtepd_wait "$work/vtepd.log" 120 || fail "vtepd did not start"
 
 lab_wait_ping "$NS_VM1" "$VM2_IP" 15 || fail "vm1 cannot ping vm2 across VNI 100"
 ip netns exec "$NS_VM1" ping -c 3 -i 0.2 -W 2 "$VM2_IP" >/dev/null || fail "ping vm1 -> vm2 lost packets"
@@ -65,34 +66,48 @@ echo "ok: $HOST2_IP resolved by ARP to $h2mac"
 # 10 MB over TCP, each way, compared by SHA-256.
 head -c $((10 * 1024 * 1024)) /dev/urandom >"$work/payload"
 want=$(sha256sum <"$work/payload" | cut -d' ' -f1)
-transfer() { # transfer FROM_NS TO_NS TO_IP PORT
-	local from=$1 to=$2 ip=$3 port=$4 out=$work/recv-$4
+# transfer FROM_NS TO_NS TO_IP PORT: sends the payload over TCP; prints what
+# went wrong, if anything. Timeouts are bounds for a loaded machine, not
+# speed requirements.
+transfer() {
+	local from=$1 to=$2 ip=$3 port=$4 out=$work/recv-$4 srv got
 	ip netns exec "$to" /usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); s.settimeout(30)
-c, _ = s.accept(); c.settimeout(30)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); s.settimeout(120)
+c, _ = s.accept(); c.settimeout(120)
 with open(sys.argv[3], "wb") as f:
     while True:
         b = c.recv(65536)
         if not b: break
         f.write(b)
-' "$ip" "$port" "$out" &
-	local srv=$!
+' "$ip" "$port" "$out" 2>"$work/srv-$port.err" &
+	srv=$!
 	sleep 0.5
-	ip netns exec "$from" timeout 60 /usr/bin/python3 -c '
+	if ! ip netns exec "$from" timeout 300 /usr/bin/python3 -c '
 import socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=120)
 with open(sys.argv[3], "rb") as f:
     s.sendall(f.read())
 s.close()
-' "$ip" "$port" "$work/payload" || { kill "$srv" 2>/dev/null; return 1; }
-	wait "$srv" || return 1
-	[ "$(sha256sum <"$out" | cut -d' ' -f1)" = "$want" ]
+' "$ip" "$port" "$work/payload" 2>"$work/cli-$port.err"; then
+		kill "$srv" 2>/dev/null
+		echo "sender failed: $(tail -n 1 "$work/cli-$port.err")"
+		return 1
+	fi
+	if ! wait "$srv"; then
+		echo "receiver failed: $(tail -n 1 "$work/srv-$port.err")"
+		return 1
+	fi
+	got=$(sha256sum <"$out" | cut -d' ' -f1)
+	if [ "$got" != "$want" ]; then
+		echo "received $(stat -c %s "$out") bytes with SHA-256 $got, sent $((10 * 1024 * 1024)) with $want"
+		return 1
+	fi
 }
-transfer "$NS_VM1" "$NS_VM2" "$VM2_IP" 5001 || fail "10 MB vm1 -> vm2 not byte-identical"
+why=$(transfer "$NS_VM1" "$NS_VM2" "$VM2_IP" 5001) || fail "10 MB vm1 -> vm2: $why"
 echo "ok: 10 MB vm1 -> vm2 byte-identical"
-transfer "$NS_VM2" "$NS_VM1" "$VM1_IP" 5002 || fail "10 MB vm2 -> vm1 not byte-identical"
+why=$(transfer "$NS_VM2" "$NS_VM1" "$VM1_IP" 5002) || fail "10 MB vm2 -> vm1: $why"
 echo "ok: 10 MB vm2 -> vm1 byte-identical"
 
 kill -TERM "$VTEPD_PID"
