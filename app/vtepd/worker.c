@@ -186,6 +186,24 @@ flood_local(struct worker *w, const struct dp_vni *v, struct rte_mbuf *m,
 	return copies + 1;
 }
 
+/*
+ * The learning verdict for one source looked up in the FDB: refresh the
+ * entry when it already says @same, leave a static entry alone, else return
+ * a new event for the caller to fill (NULL once the burst's quota is used).
+ */
+static inline struct fdb_learn_event *
+learn_check(struct learn_batch *l, const struct fdb_result *r, bool same,
+	    uint32_t vni, const struct rte_ether_addr *mac, uint32_t now)
+{
+	if (same) {
+		fdb_touch(vd.fdb, r->slot, now);
+		return NULL;
+	}
+	if (fdb_dest_flags(r->dest) & FDB_F_STATIC)
+		return NULL;
+	return learn_next(l, vni, mac);
+}
+
 static inline void
 learn_post(struct worker *w, struct learn_batch *l)
 {
@@ -264,17 +282,12 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 	for (i = 0; i < sb.n; i++) {
 		uint64_t d = sb.res[i].dest;
 		unsigned k = sb.pkt[i];
+		bool same = fdb_dest_kind(d) == FDB_KIND_REMOTE &&
+			    fdb_dest_remote_id(d) < s->n_remotes &&
+			    s->remotes[fdb_dest_remote_id(d)].ip.v4 == src[k];
 		struct fdb_learn_event *ev;
 
-		if (fdb_dest_kind(d) == FDB_KIND_REMOTE &&
-		    fdb_dest_remote_id(d) < s->n_remotes &&
-		    s->remotes[fdb_dest_remote_id(d)].ip.v4 == src[k]) {
-			fdb_touch(vd.fdb, sb.res[i].slot, now);
-			continue;
-		}
-		if (fdb_dest_flags(d) & FDB_F_STATIC)
-			continue;
-		ev = learn_next(&lb, vn[k]->vni, &sb.key[i].mac);
+		ev = learn_check(&lb, &sb.res[i], same, vn[k]->vni, &sb.key[i].mac, now);
 		if (ev != NULL) {
 			ev->kind = FDB_KIND_REMOTE;
 			ev->remote = vtep_ip4(src[k]);
@@ -458,17 +471,12 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 	/* Learning: source MAC -> the binding it came in on. */
 	batch_lookup(w, &sb);
 	for (i = 0; i < sb.n; i++) {
-		uint64_t d = sb.res[i].dest;
 		unsigned k = sb.pkt[i];
+		bool same = fdb_dest_where(sb.res[i].dest) ==
+			    fdb_dest_where(fdb_dest_local(port, vlan[k]));
 		struct fdb_learn_event *ev;
 
-		if (fdb_dest_where(d) == fdb_dest_where(fdb_dest_local(port, vlan[k]))) {
-			fdb_touch(vd.fdb, sb.res[i].slot, now);
-			continue;
-		}
-		if (fdb_dest_flags(d) & FDB_F_STATIC)
-			continue;
-		ev = learn_next(&lb, vn[k]->vni, &sb.key[i].mac);
+		ev = learn_check(&lb, &sb.res[i], same, vn[k]->vni, &sb.key[i].mac, now);
 		if (ev != NULL) {
 			ev->kind = FDB_KIND_LOCAL;
 			ev->port = port;

@@ -262,6 +262,41 @@ def underlay_bum_not_reflooded(ctx):
         check_drops(c, {})
 
 
+@test()
+def learn_local_then_move(ctx):
+    """A source MAC is learned on the access binding it came in on: VXLAN
+    frames to it then go to that binding only, not to every binding of the
+    VNI; when the MAC shows up on another binding the entry moves (counted)
+    and the next frame follows it."""
+    with ctx.lab(access=("acc", "acc2")) as lab:
+        lab.start(lab.config(vni_yaml(100, [("acc", "untagged"), ("acc2", "untagged")],
+                                      [R2])))
+        # VM_A speaks on acc (to an unknown MAC: flooded, and learned).
+        lab.send("acc", inner_frame("02:cc:00:00:00:0c", VM_A, 100, seed=11))
+        lab.wait_for("VM_A learned", lambda c: c.get("fdb.learned", 0) == 1)
+        to_a1 = inner_frame(VM_A, VM_B, 100, seed=12)
+        lab.send("und", vxlan_frame(to_a1, 100))
+        lab.wait_for("the first frame to VM_A delivered",
+                     lambda c: c.get("vni.100.decap_packets", 0) == 1)
+        # VM_A moves to acc2.
+        lab.send("acc2", inner_frame("02:cc:00:00:00:0c", VM_A, 100, seed=13))
+        lab.wait_for("VM_A moved", lambda c: c.get("fdb.moves", 0) == 1)
+        to_a2 = inner_frame(VM_A, VM_B, 100, seed=14)
+        lab.send("und", vxlan_frame(to_a2, 100))
+        lab.wait_for("the second frame to VM_A delivered",
+                     lambda c: c.get("vni.100.decap_packets", 0) == 2)
+        c = lab.stop()
+        acc = [f for f in lab.out("acc") if f[0:6] == mac(VM_A)]
+        acc2 = [f for f in lab.out("acc2") if f[0:6] == mac(VM_A)]
+        check_count("frames to VM_A on acc", acc, 1)
+        check_frame("frame to VM_A on acc", to_a1, acc[0])
+        check_count("frames to VM_A on acc2", acc2, 1)
+        check_frame("frame to VM_A on acc2", to_a2, acc2[0])
+        # VM_A on the access side, VM_B behind R2.
+        check_counters(c, {"fdb.learned": 2, "fdb.moves": 1})
+        check_drops(c, {})
+
+
 # ---- limits and validation ------------------------------------------------
 
 @test()
