@@ -9,7 +9,8 @@
 #
 # Everything a script starts is recorded by PID and stopped by PID; the work
 # directory, the EAL run directories and hugepage files of the prefixes used
-# here are removed on exit, also on failure.
+# here are removed on exit, also on failure. The generator runs in the
+# foreground and ends on its own (or with the script, on a signal).
 
 suite_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 suite_build=${BUILD_DIR:-$suite_root/build}
@@ -23,6 +24,9 @@ suite_dut=
 # SUITE_HUGE=0 runs every process with --no-huge (memif copy mode needs no
 # shared memory); by default 2 MB hugepages back the mbufs, as in production.
 SUITE_HUGE=${SUITE_HUGE:-1}
+# Appended to the generator's memif devargs (ovs.sh: ",socket-abstract=no",
+# a socket file that reaches into another network namespace).
+suite_sock_opts=
 
 suite_log() { echo "[$(date +%T)] $*" >&2; }
 suite_die() { echo "${0##*/}: $*" >&2; exit 1; }
@@ -163,8 +167,8 @@ suite_counter() {
 # frames unchanged). Exit status as vtep-bench's.
 suite_gen_run() {
 	local dir=$1 json=$2; shift 2
-	local acc="net_memif0,role=client,rsize=14,socket=$suite_work/acc.sock"
-	local und="net_memif1,role=client,rsize=14,socket=$suite_work/und.sock"
+	local acc="net_memif0,role=client,rsize=14,socket=$suite_work/acc.sock$suite_sock_opts"
+	local und="net_memif1,role=client,rsize=14,socket=$suite_work/und.sock$suite_sock_opts"
 	local ports verify
 	if [ "$dir" = encap ]; then
 		ports=(--tx-port "$acc" --rx-port "$und" --kind access)
@@ -176,8 +180,5 @@ suite_gen_run() {
 	[ "$suite_dut" = testpmd ] && verify=plain
 	# shellcheck disable=SC2046
 	"$suite_gen" $(suite_eal gen -l 0) -- "${ports[@]}" --verify "$verify" \
-		--link-wait 30 --json "$json" "$@" &
-	local p=$!
-	suite_pids+=("$p")
-	wait "$p"
+		--link-wait 30 --json "$json" "$@"
 }
