@@ -14,8 +14,8 @@
 # 1,16,256,1024,4096,65536 at 64 B, --rate max; loads (Mpps offered at 64 B,
 # 1024 flows) 0.5,1,1.5,2,2.5,3,3.5,4,5,6. Achieved = frames received and
 # verified per second of the run; offered = frames sent or refused by the
-# DUT's full RX ring per second. Each DUT is started once for all its points
-# (vtepd with 65536 static FDB entries). Needs root; installs gnuplot-nox
+# DUT's full RX ring per second. Each point has a DUT of its own
+# (vtepd with as many static FDB entries as flows). Needs root; installs gnuplot-nox
 # if missing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -59,8 +59,15 @@ suite_log "machine: $(suite_machine)"
 point() {
 	local sweep=$1 x=$2 dut=$3; shift 3
 	local json=$suite_work/$sweep-$x-$dut.json load rc=0
+	# A fresh DUT per point: vtepd did not survive a dozen memif clients
+	# connecting and leaving in a row (the link refused the next client).
+	local fdb=1024
+	[ "$sweep" = flows ] && fdb=$x
+	suite_dut_start "$dut" "$fdb"
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	suite_gen_run "$direction" "$json" --duration "$secs" --quiet "$@" >"$json.log" 2>&1 || rc=$?
+	[ "$dut" = vtepd ] && cp "$suite_work/vtepd.log" "$out/sweep-$sweep-$x-vtepd.log"
+	suite_dut_stop
 	if [ ! -s "$json" ]; then
 		cat "$json.log" >&2
 		suite_die "$dut, $sweep $x: vtep-bench exit $rc without a summary"
@@ -82,7 +89,6 @@ for s in size flows load; do
 done
 for dut in ${duts//,/ }; do
 	suite_log "$dut: sweeps, $direction, $secs s per point (load $(cut -d' ' -f1-3 /proc/loadavg))"
-	suite_dut_start "$dut" 65536
 	for s in ${sizes//,/ }; do
 		point size "$s" "$dut" --size "$s" --flows 1024 --rate max
 	done
@@ -92,7 +98,6 @@ for dut in ${duts//,/ }; do
 	for l in ${loads//,/ }; do
 		point load "$l" "$dut" --size 64 --flows 1024 --rate "${l}mpps"
 	done
-	suite_dut_stop
 done
 
 for s in size flows load; do
