@@ -31,6 +31,7 @@ cleanup() {
 	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
 	rm -rf "$work"
 	rm -f /dev/hugepages/vtep-perf-* /dev/hugepages/tp-perf-* 2>/dev/null || true
+	rm -rf /var/run/dpdk/vtep-perf-* /var/run/dpdk/tp-perf-* 2>/dev/null || true
 }
 trap cleanup EXIT
 

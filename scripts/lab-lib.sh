@@ -33,6 +33,8 @@ lab_down() {
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
 		ip netns del "$ns" 2>/dev/null || true
 	done
+	# The EAL leaves its runtime directory behind even with --no-shconf.
+	rm -rf "/var/run/dpdk/$LAB_PREFIX"
 }
 
 # No checksum or segmentation offload on the veths: af_packet hands DPDK the
