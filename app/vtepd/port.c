@@ -9,40 +9,15 @@
 
 #include "vtepd.h"
 
-/* The ethdev name a devargs string creates: what precedes the first ','. */
-static void
-devargs_name(const char *devargs, char *name, size_t len)
-{
-	size_t n = strcspn(devargs, ",");
-
-	if (n >= len)
-		n = len - 1;
-	memcpy(name, devargs, n);
-	name[n] = '\0';
-}
-
 static int
 port_probe(const struct conf_port *cp, uint16_t *port_id)
 {
-	char name[RTE_ETH_NAME_MAX_LEN];
-	int rc;
+	int rc = vtep_dev_probe(cp->devargs, port_id);
 
-	devargs_name(cp->devargs, name, sizeof(name));
-	/* A device the EAL probed already (from -a or --vdev) is used as is. */
-	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
-		return 0;
-	rc = rte_dev_probe(cp->devargs);
-	if (rc != 0) {
+	if (rc != 0)
 		VLOG(ERR, "port %s: cannot probe \"%s\": %s", cp->name, cp->devargs,
 		     strerror(-rc));
-		return rc;
-	}
-	if (rte_eth_dev_get_port_by_name(name, port_id) != 0) {
-		VLOG(ERR, "port %s: \"%s\" created no ethdev named %s", cp->name,
-		     cp->devargs, name);
-		return -ENODEV;
-	}
-	return 0;
+	return rc;
 }
 
 static int

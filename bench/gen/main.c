@@ -23,6 +23,7 @@
 #include <rte_mbuf.h>
 
 #include "bench.h"
+#include "vtep.h"
 
 #define NB_DESC 1024
 
@@ -33,38 +34,14 @@ on_signal(int sig)
 	bench_stop = 1;
 }
 
-/* The ethdev name a devargs string creates: what precedes the first ','. */
-static void
-devargs_name(const char *devargs, char *name, size_t len)
-{
-	size_t n = strcspn(devargs, ",");
-
-	if (n >= len)
-		n = len - 1;
-	memcpy(name, devargs, n);
-	name[n] = '\0';
-}
-
 static int
 port_probe(const char *devargs, uint16_t *port_id)
 {
-	char name[RTE_ETH_NAME_MAX_LEN];
-	int rc;
+	int rc = vtep_dev_probe(devargs, port_id);
 
-	devargs_name(devargs, name, sizeof(name));
-	/* Probed already, from -a, --vdev or as the other port. */
-	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
-		return 0;
-	rc = rte_dev_probe(devargs);
-	if (rc != 0) {
+	if (rc != 0)
 		fprintf(stderr, "vtep-bench: cannot probe \"%s\": %s\n", devargs, strerror(-rc));
-		return rc;
-	}
-	if (rte_eth_dev_get_port_by_name(name, port_id) != 0) {
-		fprintf(stderr, "vtep-bench: \"%s\" created no ethdev named %s\n", devargs, name);
-		return -ENODEV;
-	}
-	return 0;
+	return rc;
 }
 
 static int

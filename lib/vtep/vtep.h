@@ -216,4 +216,12 @@ enum vtep_rx_kind vtep_decap_classify(const struct vtep_decap_ctx *ctx,
 				      const struct rte_mbuf *m,
 				      struct vtep_rx_info *i);
 
+/**
+ * Probe the device @p devargs names (a PCI address or a virtual device with
+ * its arguments), unless it exists already, and give its ethdev port.
+ * @return 0, -EINVAL (no name before the first ','), -ENODEV (probed, but
+ *   no ethdev of that name appeared), or the error of rte_dev_probe().
+ */
+int vtep_dev_probe(const char *devargs, uint16_t *port_id);
+
 #endif /* VTEP_H */
