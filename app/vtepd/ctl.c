@@ -445,39 +445,28 @@ neigh_request(void *arg, rte_be32_t ip)
 
 /* ---- learning ------------------------------------------------------------ */
 
+/* Whether (port, VLAN) is an access binding of @v. */
 static bool
-vni_has_binding(const struct conf_vni *cv, uint16_t port, uint16_t vlan)
+vni_has_binding(const struct dp_vni *v, uint16_t port, uint16_t vlan)
 {
 	unsigned j;
 
-	for (j = 0; j < cv->n_access; j++) {
-		int pi = conf_port_find(vd.conf, cv->access[j].port);
-
-		if (vd.ports[pi].id == port && cv->access[j].vlan == vlan)
+	for (j = 0; j < v->n_local; j++)
+		if (v->local[j].port == port && v->local[j].vlan == vlan)
 			return true;
-	}
 	return false;
-}
-
-static const struct conf_vni *
-conf_vni_find(uint32_t vni)
-{
-	unsigned i;
-
-	for (i = 0; i < vd.conf->n_vnis; i++)
-		if (vd.conf->vnis[i].vni == vni)
-			return &vd.conf->vnis[i];
-	return NULL;
 }
 
 static void
 learn_apply(struct ctl *c, const struct fdb_learn_event *ev, uint32_t now)
 {
-	const struct conf_vni *cv = conf_vni_find(ev->vni);
+	/* The published snapshot has the VNI by hash and its bindings by port
+	 * id: no walk of the configuration per event. This thread wrote it. */
+	const struct dp_vni *v = dp_vni_find(vd.snap, ev->vni);
 	uint64_t dest;
 	int id = -1, rc;
 
-	if (cv == NULL || !cv->learning)
+	if (v == NULL || !v->learning)
 		goto refused;
 	if (ev->kind == FDB_KIND_REMOTE) {
 		/* Never learn our own address as a remote. */
@@ -487,7 +476,7 @@ learn_apply(struct ctl *c, const struct fdb_learn_event *ev, uint32_t now)
 		if (id < 0)
 			goto refused;
 		dest = fdb_dest_remote((uint32_t)id);
-	} else if (ev->kind == FDB_KIND_LOCAL && vni_has_binding(cv, ev->port, ev->vlan)) {
+	} else if (ev->kind == FDB_KIND_LOCAL && vni_has_binding(v, ev->port, ev->vlan)) {
 		dest = fdb_dest_local(ev->port, ev->vlan);
 	} else {
 		goto refused;
