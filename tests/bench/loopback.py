@@ -55,7 +55,7 @@ def run(bench, tag, args, expect_rc=0, timeout=120):
     finally:
         forget(tag)
     sys.stdout.write(p.stdout)
-    if p.returncode != expect_rc:
+    if expect_rc is not None and p.returncode != expect_rc:
         raise AssertionError("%s: exit %d, expected %d" % (" ".join(cmd), p.returncode,
                                                            expect_rc))
     return p.stdout
@@ -189,6 +189,13 @@ def memif(bench, tmp, src):
                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                           stderr=subprocess.STDOUT)
     try:
+        # A first short run brings testpmd's forwarding up: frames sent
+        # while it starts (about 4 % of a 2 s run, all in its first
+        # second) are lost in testpmd, not in what this case tests. Its
+        # figures are not checked; the second run's are.
+        run(bench, "memif-warm", ["--tx-port", "net_memif0,role=client,rsize=14,socket=" + sock,
+                                  "--rate", "50kpps", "--duration", "1", "--verify", "plain"],
+            expect_rc=None)
         # The client sets the rings up: 16384 slots ride out a few
         # milliseconds in which a loaded machine schedules neither side.
         run(bench, "memif", ["--tx-port", "net_memif0,role=client,rsize=14,socket=" + sock,
@@ -209,10 +216,7 @@ def memif(bench, tmp, src):
     # and come back intact.
     # No rate is asserted: testpmd's share of a busy CPU 1 decides it.
     check(j["sent"] >= 10000, "%d frames sent over memif" % j["sent"])
-    # testpmd's two lcores share CPU 1: a scheduling gap while its link
-    # comes up can overflow its rings for a moment (seen: 4 % lost in the
-    # first second, none after), so the bound leaves room for that.
-    check(j["received"] >= 0.95 * j["sent"],
+    check(j["received"] >= 0.99 * j["sent"],
           "%d of %d frames came back through the other process" % (j["received"], j["sent"]))
     check(v["mismatches"] == 0 and v["ok"] == j["received"], "all of them verified")
     check(j["latency"]["probes_received"] >= 0.99 * j["latency"]["probes_sent"],
