@@ -97,6 +97,15 @@ void *bench_reporter(void *arg);
 void bench_report_summary(const struct bench *b, double pps);
 /** The same summary as JSON. @return 0 or -errno. */
 int bench_report_json(const struct bench *b, double pps, const char *path);
+/**
+ * A sweep's JSON: one object with the swept "parameter" and its "points",
+ * each a run's object with the point's "value". Open writes the head, each
+ * point is flushed as it ends (a sweep cut short keeps what it measured),
+ * close ends the document. b->o->sweep_key and sweep_vals name the points.
+ */
+FILE *bench_report_sweep_open(const struct bench *b, const char *path);
+void bench_report_sweep_point(const struct bench *b, double pps, FILE *f, unsigned i);
+int bench_report_sweep_close(FILE *f);
 
 /** The RFC 2544 results of every size. */
 struct bench_rfc_row {

@@ -32,6 +32,10 @@
 #define GEN_FLOWS_MAX (1u << 24)
 #define GEN_BURST_MAX 512
 #define GEN_SIZES_MAX 32
+/** RX queues the generator may poll per port. */
+#define GEN_RXQ_MAX 16
+/** Points of one --sweep. */
+#define GEN_SWEEP_MAX 64
 
 /** Magic of load frames and of latency probes, first in the stamp. */
 #define GEN_MAGIC_LOAD 0x7e51
@@ -306,6 +310,7 @@ struct gen_opts {
 	struct gen_rate rate;
 	uint64_t line_bps;
 	unsigned burst;
+	unsigned rx_queues;         /**< RX queues set up on every port, all polled */
 	double duration;          /**< seconds of traffic */
 	double drain;             /**< seconds to wait for frames in flight */
 	enum gen_verify_mode verify;
@@ -323,6 +328,10 @@ struct gen_opts {
 	double link_wait;         /**< seconds to wait for the ports' links */
 	bool quiet;               /**< no per-second lines */
 	unsigned pool_size;
+	/* --sweep KEY=V1,V2,...: one run per value of size, flows or rate. */
+	char sweep_key[8];
+	char sweep_vals[GEN_SWEEP_MAX][24];
+	unsigned n_sweep;
 	unsigned given;           /**< fields set explicitly, whose defaults depend on the kind */
 };
 
@@ -346,6 +355,13 @@ int gen_opt_set(struct gen_opts *o, const char *name, const char *value, char *e
 
 /** Load a traffic file: a YAML mapping of option names to values. @return 0, -EINVAL or -errno. */
 int gen_opts_load(struct gen_opts *o, const char *path, char *err, size_t len);
+
+/**
+ * The options of sweep point @p i: @p o with the swept option set to the
+ * point's value (checked when --sweep was parsed).
+ * @return 0, or -EINVAL if @p i is out of range.
+ */
+int gen_opts_sweep_point(const struct gen_opts *o, unsigned i, struct gen_opts *out);
 
 /** Cross-field checks once everything is set. @return 0 or -EINVAL with the reason. */
 int gen_opts_check(const struct gen_opts *o, char *err, size_t len);

@@ -45,7 +45,8 @@ port_probe(const char *devargs, uint16_t *port_id)
 }
 
 static int
-port_start(uint16_t port, struct rte_mempool *pool, unsigned max_frame, double link_wait)
+port_start(uint16_t port, struct rte_mempool *pool, unsigned max_frame, uint16_t nb_rxq,
+	   double link_wait)
 {
 	struct rte_eth_conf ec;
 	struct rte_eth_dev_info di;
@@ -53,6 +54,7 @@ port_start(uint16_t port, struct rte_mempool *pool, unsigned max_frame, double l
 	uint16_t nb_rxd = NB_DESC, nb_txd = NB_DESC;
 	uint64_t deadline;
 	bool restart;
+	uint16_t q;
 	int rc;
 
 	rc = rte_eth_dev_info_get(port, &di);
@@ -72,13 +74,21 @@ port_start(uint16_t port, struct rte_mempool *pool, unsigned max_frame, double l
 				"may not arrive\n", port, cap + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN);
 		ec.rxmode.mtu = RTE_MIN(mtu, cap);
 	}
-	rc = rte_eth_dev_configure(port, 1, 1, &ec);
+	if (nb_rxq > di.max_rx_queues) {
+		fprintf(stderr, "vtep-bench: port %u has at most %u RX queues\n", port,
+			di.max_rx_queues);
+		return -EINVAL;
+	}
+	rc = rte_eth_dev_configure(port, nb_rxq, 1, &ec);
 	if (rc != 0)
 		return rc;
 	rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rxd, &nb_txd);
-	rc = rte_eth_rx_queue_setup(port, 0, nb_rxd, rte_eth_dev_socket_id(port), NULL, pool);
-	if (rc != 0)
-		return rc;
+	for (q = 0; q < nb_rxq; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, nb_rxd, rte_eth_dev_socket_id(port), NULL,
+					    pool);
+		if (rc != 0)
+			return rc;
+	}
 	rc = rte_eth_tx_queue_setup(port, 0, nb_txd, rte_eth_dev_socket_id(port), NULL);
 	if (rc != 0)
 		return rc;
@@ -116,14 +126,31 @@ static unsigned
 max_frame(const struct gen_opts *o)
 {
 	unsigned m = o->t.size, i;
+	struct gen_opts po;
 
 	if (o->rfc2544)
 		for (i = 0; i < o->n_sizes; i++)
 			m = RTE_MAX(m, (unsigned)o->sizes[i]);
+	for (i = 0; i < o->n_sweep; i++)
+		if (gen_opts_sweep_point(o, i, &po) == 0)
+			m = RTE_MAX(m, (unsigned)po.t.size);
 	if (o->t.kind == GEN_KIND_VXLAN || o->verify == GEN_VERIFY_ENCAP)
 		m += sizeof(struct vtep_outer4);
 	if (o->t.n_vlan > 0)
 		m += GEN_VLAN_LEN;
+	return m;
+}
+
+/* Most flows any run has. */
+static unsigned
+max_flows(const struct gen_opts *o)
+{
+	unsigned m = o->t.n_flows, i;
+	struct gen_opts po;
+
+	for (i = 0; i < o->n_sweep; i++)
+		if (gen_opts_sweep_point(o, i, &po) == 0)
+			m = RTE_MAX(m, po.t.n_flows);
 	return m;
 }
 
@@ -162,9 +189,11 @@ setup(struct bench *b, const struct gen_opts *o)
 	rte_eth_dev_get_name_by_port(b->tx_port, b->tx_name);
 	rte_eth_dev_get_name_by_port(b->rx_port, b->rx_name);
 
-	rc = port_start(b->tx_port, b->pool, frame, o->link_wait);
+	/* Every port gets the RX queues asked: a device under test may send
+	 * back on either port. */
+	rc = port_start(b->tx_port, b->pool, frame, (uint16_t)o->rx_queues, o->link_wait);
 	if (rc == 0 && b->rx_port != b->tx_port)
-		rc = port_start(b->rx_port, b->pool, frame, o->link_wait);
+		rc = port_start(b->rx_port, b->pool, frame, (uint16_t)o->rx_queues, o->link_wait);
 	if (rc == -ENOLINK) {
 		fprintf(stderr, "vtep-bench: link down after %.1f s (memif: is the peer up, on "
 			"the same socket, in the other role?)\n", o->link_wait);
@@ -176,7 +205,7 @@ setup(struct bench *b, const struct gen_opts *o)
 	}
 
 	b->f = rte_zmalloc("bench_frames", sizeof(*b->f), 0);
-	b->last_seq = calloc(o->t.n_flows, sizeof(*b->last_seq));
+	b->last_seq = calloc(max_flows(o), sizeof(*b->last_seq));
 	b->sample_cap = (unsigned)o->duration + 2;
 	b->samples = calloc(b->sample_cap, sizeof(*b->samples));
 	if (b->f == NULL || b->last_seq == NULL || b->samples == NULL) {
@@ -213,8 +242,9 @@ frames_for(struct bench *b, uint16_t size)
 	return gen_frames_init(b->f, &t);
 }
 
+/* One run; its JSON goes to --json, or into the sweep's file @p sweep_f as point @p point. */
 static int
-one_run(struct bench *b)
+one_run(struct bench *b, FILE *sweep_f, unsigned point)
 {
 	const struct gen_opts *o = b->o;
 	struct bench_run_cfg rc = { .seconds = o->duration, .drain = o->drain, .sample = true };
@@ -250,7 +280,9 @@ one_run(struct bench *b)
 		b->verify_failed = true;
 
 	bench_report_summary(b, rc.pps);
-	if (o->json[0] != '\0') {
+	if (sweep_f != NULL) {
+		bench_report_sweep_point(b, rc.pps, sweep_f, point);
+	} else if (o->json[0] != '\0') {
 		r = bench_report_json(b, rc.pps, o->json);
 		if (r != 0)
 			fprintf(stderr, "vtep-bench: %s: %s\n", o->json, strerror(-r));
@@ -264,6 +296,51 @@ one_run(struct bench *b)
 		if (r != 0)
 			fprintf(stderr, "vtep-bench: %s: %s\n", o->latency_csv, strerror(-r));
 	}
+	return r;
+}
+
+/* --sweep: the runs of every point in one process, over the links it set up
+ * once. A device under test sees one client for the whole sweep. */
+static int
+sweep(struct bench *b)
+{
+	const struct gen_opts *o = b->o;
+	struct gen_opts *po = malloc(sizeof(*po));
+	FILE *f = NULL;
+	unsigned i;
+	int r = 0, cr;
+
+	if (po == NULL)
+		return -ENOMEM;
+	if (o->json[0] != '\0') {
+		f = bench_report_sweep_open(b, o->json);
+		if (f == NULL) {
+			r = -errno;
+			fprintf(stderr, "vtep-bench: %s: %s\n", o->json, strerror(errno));
+			free(po);
+			return r;
+		}
+	}
+	for (i = 0; i < o->n_sweep && !bench_stop && r == 0; i++) {
+		r = gen_opts_sweep_point(o, i, po);
+		if (r != 0)
+			break;
+		printf("sweep: %s=%s (%u of %u)\n", o->sweep_key, o->sweep_vals[i], i + 1,
+		       o->n_sweep);
+		b->o = po;
+		r = frames_for(b, po->t.size);
+		if (r == 0)
+			r = one_run(b, f, i);
+		b->o = o;
+	}
+	if (f != NULL) {
+		cr = bench_report_sweep_close(f);
+		if (cr != 0)
+			fprintf(stderr, "vtep-bench: %s: %s\n", o->json, strerror(-cr));
+		if (r == 0)
+			r = cr;
+	}
+	free(po);
 	return r;
 }
 
@@ -392,8 +469,10 @@ main(int argc, char **argv)
 	if (r == 0) {
 		if (o.rfc2544)
 			r = rfc2544(&b);
+		else if (o.n_sweep > 0)
+			r = sweep(&b);
 		else
-			r = one_run(&b);
+			r = one_run(&b, NULL, 0);
 	}
 	teardown(&b);
 	rte_eal_cleanup();

@@ -64,6 +64,7 @@ gen_opts_defaults(struct gen_opts *o)
 	o->rate.value = 1e6;
 	o->line_bps = 10000000000ull;
 	o->burst = 32;
+	o->rx_queues = 1;
 	o->duration = 10;
 	o->drain = 0.5;
 	o->verify = GEN_VERIFY_NONE;
@@ -228,6 +229,49 @@ set_path(char *dst, size_t cap, const char *v)
 	return 0;
 }
 
+/* "KEY=V1,V2,...": every value checked as the option KEY would check it. */
+static int
+parse_sweep(struct gen_opts *o, const char *v, char *err, size_t len)
+{
+	static const char *const keys[] = { "size", "flows", "rate" };
+	const char *eq = v != NULL ? strchr(v, '=') : NULL, *p;
+	size_t klen;
+	unsigned k, n = 0;
+
+	if (eq == NULL)
+		return fail(err, len, "--sweep: \"%s\": KEY=V1,V2,... with KEY size, flows or rate",
+			    v != NULL ? v : "");
+	klen = (size_t)(eq - v);
+	for (k = 0; k < RTE_DIM(keys); k++)
+		if (strlen(keys[k]) == klen && strncmp(v, keys[k], klen) == 0)
+			break;
+	if (k == RTE_DIM(keys))
+		return fail(err, len, "--sweep: \"%.*s\": size, flows or rate", (int)klen, v);
+	for (p = eq + 1;; p++) {
+		const char *end = strchr(p, ',');
+		size_t vlen = end != NULL ? (size_t)(end - p) : strlen(p);
+		struct gen_opts tmp;
+		char val[sizeof(o->sweep_vals[0])], why[256];
+
+		if (n == GEN_SWEEP_MAX)
+			return fail(err, len, "--sweep: more than %u values", GEN_SWEEP_MAX);
+		if (vlen == 0 || vlen >= sizeof(val))
+			return fail(err, len, "--sweep: %s: empty or too long a value", keys[k]);
+		memcpy(val, p, vlen);
+		val[vlen] = '\0';
+		gen_opts_defaults(&tmp);
+		if (gen_opt_set(&tmp, keys[k], val, why, sizeof(why)) != 0)
+			return fail(err, len, "--sweep: %s", why + 2);
+		memcpy(o->sweep_vals[n++], val, vlen + 1);
+		if (end == NULL)
+			break;
+		p = end;
+	}
+	snprintf(o->sweep_key, sizeof(o->sweep_key), "%s", keys[k]);
+	o->n_sweep = n;
+	return 0;
+}
+
 int
 gen_opt_set(struct gen_opts *o, const char *name, const char *v, char *err, size_t len)
 {
@@ -372,6 +416,13 @@ gen_opt_set(struct gen_opts *o, const char *name, const char *v, char *err, size
 			return fail(err, len, "--burst: \"%s\": from 1 to %u", v, GEN_BURST_MAX);
 		o->burst = (unsigned)u;
 		return 0;
+	} else if (strcmp(name, "sweep") == 0) {
+		return parse_sweep(o, v, err, len);
+	} else if (strcmp(name, "rx-queues") == 0) {
+		if (parse_u64(v, 1, GEN_RXQ_MAX, &u) != 0)
+			return fail(err, len, "--rx-queues: \"%s\": from 1 to %u", v, GEN_RXQ_MAX);
+		o->rx_queues = (unsigned)u;
+		return 0;
 	} else if (strcmp(name, "duration") == 0 || strcmp(name, "trial-seconds") == 0) {
 		if (parse_double(v, 0.001, 86400, &d) != 0)
 			return fail(err, len, "--%s: \"%s\": seconds, from 0.001 to 86400", name, v);
@@ -468,6 +519,8 @@ static const struct option long_opts[] = {
 	{ "rate", required_argument, NULL, 0 },
 	{ "line", required_argument, NULL, 0 },
 	{ "burst", required_argument, NULL, 0 },
+	{ "rx-queues", required_argument, NULL, 0 },
+	{ "sweep", required_argument, NULL, 0 },
 	{ "duration", required_argument, NULL, 0 },
 	{ "drain", required_argument, NULL, 0 },
 	{ "verify", required_argument, NULL, 0 },
@@ -497,6 +550,9 @@ gen_opts_usage(FILE *out, const char *prog)
 "  --tx-port DEVARGS       e.g. net_memif0,role=client,socket=/tmp/acc.sock\n"
 "  --rx-port DEVARGS       e.g. net_memif1,role=client,socket=/tmp/und.sock\n"
 "  --link-wait S           seconds to wait for the links to come up [10]\n"
+"  --rx-queues N           RX queues per port, all polled: a device under test\n"
+"                          may send on any of its TX queues (memif: one ring\n"
+"                          each; Open vSwitch's PMD sends on queue 1) [1]\n"
 "traffic (also from a YAML file of the same names: --traffic FILE; options win):\n"
 "  --kind access|vxlan     plain frames to encapsulate, or VXLAN to decapsulate [access]\n"
 "  --size BYTES            64..9000, FCS included (vxlan: the inner frame;\n"
@@ -530,6 +586,8 @@ gen_opts_usage(FILE *out, const char *prog)
 "  --latency-csv FILE      the latency histogram (bucket_ns,count)\n"
 "  --json FILE             the summary as JSON\n"
 "  --quiet                 no per-second lines\n"
+"  --sweep KEY=V1,V2,...   one run per value of size, flows or rate, in one\n"
+"                          process and one connection; --json gets them all\n"
 "RFC 2544 throughput:\n"
 "  --rfc2544               binary search per size instead of one run\n"
 "  --sizes LIST            [64,128,256,512,1024,1280,1518]\n"
@@ -662,6 +720,17 @@ gen_opts_load(struct gen_opts *o, const char *path, char *err, size_t len)
 	return rc;
 }
 
+int
+gen_opts_sweep_point(const struct gen_opts *o, unsigned i, struct gen_opts *out)
+{
+	char err[128];
+
+	if (i >= o->n_sweep)
+		return -EINVAL;
+	*out = *o;
+	return gen_opt_set(out, o->sweep_key, o->sweep_vals[i], err, sizeof(err));
+}
+
 /* Defaults that depend on the kind, for what was not given. */
 static void
 finish(struct gen_opts *o)
@@ -706,6 +775,10 @@ gen_opts_check(const struct gen_opts *o, char *err, size_t len)
 		return fail(err, len, "--max-rate: the search needs a finite first rate");
 	if (o->latency_csv[0] != '\0' && !o->latency)
 		return fail(err, len, "--latency-csv: needs --latency");
+	if (o->n_sweep > 0 && o->rfc2544)
+		return fail(err, len, "--sweep: one run per value; --rfc2544 searches instead");
+	if (o->n_sweep > 0 && o->latency_csv[0] != '\0')
+		return fail(err, len, "--latency-csv: one histogram per run; not with --sweep");
 	return 0;
 }
 

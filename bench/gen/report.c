@@ -238,19 +238,15 @@ json_config(FILE *f, const struct bench *b)
 		o->burst, gen_verify_name(o->verify), o->latency ? "true" : "false");
 }
 
-int
-bench_report_json(const struct bench *b, double pps, const char *path)
+/* The members of one run's object, without its braces. */
+static void
+json_run(FILE *f, const struct bench *b, double pps)
 {
 	const struct bench_counters *c = &b->c;
 	double t = seconds(b, b->t_start, b->t_tx_end);
 	struct mean_sd s;
-	FILE *f = fopen(path, "w");
 	unsigned i, v;
-	int rc = 0;
 
-	if (f == NULL)
-		return -errno;
-	fprintf(f, "{\n  \"tool\": \"vtep-bench\",\n  \"version\": 1,\n  \"mode\": \"run\",\n");
 	json_config(f, b);
 	fprintf(f, "  \"rate_asked_pps\": %.3f,\n  \"duration_s\": %.6f,\n  \"drain_s\": %.6f,\n",
 		pps, t, seconds(b, b->t_tx_end, b->t_end));
@@ -313,12 +309,62 @@ bench_report_json(const struct bench *b, double pps, const char *path)
 			PRIu64 "}", i > 1 ? "," : "", seconds(b, b->t_start, b->samples[i].tsc),
 			r.tx_pps, r.tx_mbps, r.rx_pps, r.rx_mbps, r.lost, r.bad);
 	}
-	fprintf(f, "\n  ]\n}\n");
-	if (ferror(f))
-		rc = -EIO;
+	fprintf(f, "\n  ]\n");
+}
+
+static int
+json_close(FILE *f)
+{
+	int rc = ferror(f) ? -EIO : 0;
+
 	if (fclose(f) != 0 && rc == 0)
 		rc = -errno;
 	return rc;
+}
+
+int
+bench_report_json(const struct bench *b, double pps, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -errno;
+	fprintf(f, "{\n  \"tool\": \"vtep-bench\",\n  \"version\": 1,\n  \"mode\": \"run\",\n");
+	json_run(f, b, pps);
+	fprintf(f, "}\n");
+	return json_close(f);
+}
+
+FILE *
+bench_report_sweep_open(const struct bench *b, const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "{\n  \"tool\": \"vtep-bench\",\n  \"version\": 1,\n  \"mode\": \"sweep\",\n"
+		"  \"parameter\": ");
+	json_str(f, b->o->sweep_key);
+	fprintf(f, ",\n  \"points\": [");
+	return f;
+}
+
+void
+bench_report_sweep_point(const struct bench *b, double pps, FILE *f, unsigned i)
+{
+	fprintf(f, "%s\n {\n  \"value\": ", i > 0 ? "," : "");
+	json_str(f, b->o->sweep_vals[i]);
+	fprintf(f, ",\n");
+	json_run(f, b, pps);
+	fprintf(f, " }");
+	fflush(f);
+}
+
+int
+bench_report_sweep_close(FILE *f)
+{
+	fprintf(f, "\n  ]\n}\n");
+	return json_close(f);
 }
 
 void
@@ -352,7 +398,6 @@ bench_report_rfc_json(const struct bench *b, const struct bench_rfc_row *rows, u
 {
 	FILE *f = fopen(path, "w");
 	unsigned i, j;
-	int rc = 0;
 
 	if (f == NULL)
 		return -errno;
@@ -384,9 +429,5 @@ bench_report_rfc_json(const struct bench *b, const struct bench_rfc_row *rows, u
 		fprintf(f, "]}");
 	}
 	fprintf(f, "\n  ]\n}\n");
-	if (ferror(f))
-		rc = -EIO;
-	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	return rc;
+	return json_close(f);
 }

@@ -130,21 +130,27 @@ static unsigned
 rx_poll(struct bench *b)
 {
 	struct rte_mbuf *pkts[BENCH_RX_BURST];
+	unsigned total = 0, q;
 	uint16_t n, i;
 	uint64_t now;
 
-	n = rte_eth_rx_burst(b->rx_port, 0, pkts, BENCH_RX_BURST);
-	if (n == 0)
-		return 0;
-	now = rte_rdtsc();
-	for (i = 0; i < n; i++) {
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		rx_one(b, pkts[i], now);
+	/* Every RX queue, in turn: a device under test chooses the queue it
+	 * sends on, and the generator cannot know which. */
+	for (q = 0; q < b->o->rx_queues; q++) {
+		n = rte_eth_rx_burst(b->rx_port, (uint16_t)q, pkts, BENCH_RX_BURST);
+		if (n == 0)
+			continue;
+		now = rte_rdtsc();
+		for (i = 0; i < n; i++) {
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+			rx_one(b, pkts[i], now);
+		}
+		b->c.rx_frames += n;
+		rte_pktmbuf_free_bulk(pkts, n);
+		total += n;
 	}
-	b->c.rx_frames += n;
-	rte_pktmbuf_free_bulk(pkts, n);
-	return n;
+	return total;
 }
 
 int

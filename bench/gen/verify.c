@@ -131,6 +131,12 @@ check_outer(const struct gen_frames *f, const uint8_t *p, uint32_t len,
 	if (rte_be_to_cpu_16(udp->dst_port) != f->t.udp_port ||
 	    rte_be_to_cpu_16(udp->dgram_len) != ip_len - ihl)
 		return GEN_V_NOT_VXLAN;
+	/* From the VTEP under test to the remote VTEP the generator plays, as
+	 * the DUT resolved it: its own MAC, the remote's MAC. */
+	if (memcmp(p, &f->t.remote_mac, RTE_ETHER_ADDR_LEN) != 0 ||
+	    memcmp(p + RTE_ETHER_ADDR_LEN, &f->t.vtep_mac, RTE_ETHER_ADDR_LEN) != 0 ||
+	    ip->src_addr != f->t.vtep_ip || ip->dst_addr != f->t.remote_ip)
+		return GEN_V_WRONG_OUTER;
 	vx = (const struct rte_vxlan_hdr *)(udp + 1);
 	if (!(vx->vx_flags & rte_cpu_to_be_32((uint32_t)VTEP_VXLAN_FLAG_I << 24)))
 		return GEN_V_BAD_FLAGS;

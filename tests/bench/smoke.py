@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 FLOWS = 16
 RATE = "50kpps"
@@ -56,6 +57,15 @@ def vtepd_conf(src, tmp, prefix):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def summary(path):
+    """The generator's JSON summary once it is whole, or None."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 def counters(log):
@@ -99,20 +109,37 @@ def trial(kind, bench, vtepd, src, tmp):
     with open(vlog, "w") as log:
         vp = subprocess.Popen([vtepd, "-c", conf], stdin=subprocess.DEVNULL,
                               stdout=log, stderr=subprocess.STDOUT)
+    glog = os.path.join(tmp, "gen.log")
+    p = None
     try:
         print("$", " ".join(cmd))
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, timeout=90)
-        sys.stdout.write(p.stdout)
+        with open(glog, "w") as log:
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                 stderr=subprocess.STDOUT)
+        # The summary is written before the generator tears its ports down.
+        # Stop vtepd as soon as it is there: on this kernel the generator's
+        # exit can stall for minutes while its memif peer still runs.
+        deadline = time.monotonic() + 90
+        while p.poll() is None and summary(out) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
         check(vp.poll() is None, "vtepd still runs after the trial")
     finally:
         stop(vp)
+        if p is not None:
+            try:
+                p.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
         for prefix in (vprefix, bprefix):
             shutil.rmtree(dpdk_rundir(prefix), ignore_errors=True)
+    with open(glog) as f:
+        sys.stdout.write(f.read())
     with open(vlog) as f:
         vtext = f.read()
     check(p.returncode == 0, "vtep-bench exit %d (0 expected)" % p.returncode)
-    j = json.load(open(out))
+    j = summary(out)
+    check(j is not None, "vtep-bench wrote its summary")
     v = j["verify"]
     print("sent %d, received %d, lost %d, verify %s" % (j["sent"], j["received"], j["lost"], v))
     check(j["sent"] > 0, "%d frames sent" % j["sent"])

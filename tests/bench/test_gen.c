@@ -441,8 +441,34 @@ encapsulated(const struct gen_traffic *access, uint16_t magic, uint32_t seq, uin
 
 	t.kind = GEN_KIND_VXLAN;
 	t.n_vlan = 0;
+	/* What the VTEP under test sends: from itself to the remote VTEP. */
+	t.vtep_mac = access->remote_mac;
+	t.remote_mac = access->vtep_mac;
+	t.vtep_ip = access->remote_ip;
+	t.remote_ip = access->vtep_ip;
 	assert_int_equal(gen_frames_init(&frames2, &t), 0);
 	return gen_frame_build(&frames2, magic, seq, tsc, buf);
+}
+
+/* A right checksum for whatever the outer IPv4 header in buf says. */
+static void
+outer_csum(void)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(buf + 14);
+
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+/* Swap the outer IPv4 addresses of the frame in buf: the checksum holds. */
+static void
+swap_outer_ips(void)
+{
+	uint8_t a[4];
+
+	memcpy(a, buf + 26, 4);
+	memmove(buf + 26, buf + 30, 4);
+	memcpy(buf + 30, a, 4);
 }
 
 static enum gen_verdict
@@ -497,6 +523,7 @@ test_verify_encap(void **state)
 {
 	struct gen_traffic t;
 	struct gen_rx rx;
+	uint8_t saved[20];
 	uint16_t n;
 
 	(void)state;
@@ -527,6 +554,22 @@ test_verify_encap(void **state)
 	buf[24] ^= 0x40;                  /* outer checksum */
 	assert_int_equal(verify(GEN_VERIFY_ENCAP, n, &rx), GEN_V_BAD_CSUM);
 	buf[24] ^= 0x40;
+	buf[5] ^= 0x01;                   /* outer destination MAC */
+	assert_int_equal(verify(GEN_VERIFY_ENCAP, n, &rx), GEN_V_WRONG_OUTER);
+	buf[5] ^= 0x01;
+	buf[11] ^= 0x01;                  /* outer source MAC */
+	assert_int_equal(verify(GEN_VERIFY_ENCAP, n, &rx), GEN_V_WRONG_OUTER);
+	buf[11] ^= 0x01;
+	/* Outer addresses swapped, checksum still right: sent the wrong way. */
+	swap_outer_ips();
+	assert_int_equal(verify(GEN_VERIFY_ENCAP, n, &rx), GEN_V_WRONG_OUTER);
+	swap_outer_ips();
+	memcpy(saved, buf + 14, sizeof(saved));
+	buf[29] ^= 0x01;                  /* outer source IP, checksum mended */
+	outer_csum();
+	assert_int_equal(verify(GEN_VERIFY_ENCAP, n, &rx), GEN_V_WRONG_OUTER);
+	memcpy(buf + 14, saved, sizeof(saved));
+	assert_int_equal(verify(GEN_VERIFY_ENCAP, n, &rx), GEN_V_OK);
 	buf[37] ^= 0x01;                  /* UDP port 4788 */
 	assert_int_equal(verify(GEN_VERIFY_ENCAP, n, &rx), GEN_V_NOT_VXLAN);
 	buf[37] ^= 0x01;
