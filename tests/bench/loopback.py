@@ -23,6 +23,7 @@ the memif case) runs on CPU 1.
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -223,6 +224,58 @@ def memif(bench, tmp, src):
           "probes came back")
 
 
+def sweep(bench, tmp, src):
+    """--sweep: every point a full run, in one process, one JSON document."""
+    out = os.path.join(tmp, "sweep.json")
+    run(bench, "sweep", ["--tx-port", "net_ring0", "--rate", "100kpps", "--duration", "0.5",
+                         "--flows", "4", "--verify", "plain", "--quiet",
+                         "--sweep", "size=64,512,1518", "--json", out])
+    j = json.load(open(out))
+    check(j["mode"] == "sweep" and j["parameter"] == "size", "a sweep over size")
+    pts = j["points"]
+    check([p["value"] for p in pts] == ["64", "512", "1518"]
+          and [p["config"]["size"] for p in pts] == [64, 512, 1518],
+          "one point per value, each run at its size")
+    for p in pts:
+        check(p["sent"] == 50000 and p["verify"]["ok"] == p["sent"]
+              and p["verify"]["mismatches"] == 0,
+              "%s B: all %d frames back and verified" % (p["value"], p["sent"]))
+    run(bench, "sweep2", ["--tx-port", "net_ring0", "--rate", "100kpps", "--duration", "0.2",
+                          "--verify", "plain", "--quiet", "--sweep", "flows=1,300",
+                          "--json", out])
+    pts = json.load(open(out))["points"]
+    check([p["config"]["flows"] for p in pts] == [1, 300]
+          and all(p["verify"]["ok"] == p["sent"] > 0 for p in pts),
+          "a flows sweep: 1 and 300 flows, every frame verified")
+
+
+def rxqueues(bench, tmp, src):
+    """--rx-queues: frames that arrive on another RX queue than 0 are received.
+
+    A pcap port with two RX queues (one pcap file each) stands in for a
+    device under test that sends on its second TX queue, as Open vSwitch's
+    PMD does: queue 0 stays empty, queue 1 replays frames the generator
+    wrote in a first run."""
+    empty, frames = os.path.join(tmp, "empty.pcap"), os.path.join(tmp, "frames.pcap")
+    with open(empty, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    n = 2000
+    run(bench, "rxq0", ["--tx-port", "net_pcap0,rx_pcap=%s,tx_pcap=%s" % (empty, frames),
+                        "--rate", "100kpps", "--duration", str(n / 100000.0), "--flows", "4",
+                        "--quiet", "--drain", "0"])
+    rx = "net_pcap1,rx_pcap=%s,rx_pcap=%s" % (empty, frames)
+    out = os.path.join(tmp, "rxq.json")
+    for queues, expect in ((1, 0), (2, n)):
+        run(bench, "rxq%d" % queues, ["--tx-port", "net_null0,no-rx=1", "--rx-port", rx,
+                                      "--rx-queues", str(queues), "--rate", "10kpps",
+                                      "--duration", "0.5", "--flows", "4",
+                                      "--verify", "plain", "--quiet", "--json", out])
+        j = json.load(open(out))
+        check(j["rx"]["frames"] == expect and j["verify"]["ok"] == expect,
+              "--rx-queues %d: %d of the %d frames on queue 1 received and verified"
+              % (queues, j["verify"]["ok"], n))
+
+
 def usage(bench, tmp, src):
     out = run(bench, "use1", ["--tx-port", "net_ring0", "--rate", "fast"], expect_rc=2)
     check("--rate" in out, "a bad rate is named")
@@ -237,7 +290,8 @@ def usage(bench, tmp, src):
     check("--tx-port" in out and "--rfc2544" in out, "--help lists the options")
 
 
-CASES = {f.__name__: f for f in (pacing, mismatch, features, rfc2544, memif, usage)}
+CASES = {f.__name__: f for f in (pacing, mismatch, features, rfc2544, memif, sweep,
+                                  rxqueues, usage)}
 
 
 def main():

@@ -771,6 +771,58 @@ test_opts_command_line(void **state)
 }
 
 static void
+test_opts_sweep(void **state)
+{
+	static struct gen_opts o, p;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x", "--flows", "8",
+			       "--sweep", "size=64,1518,128", "--rx-queues", "2", NULL), 0);
+	assert_string_equal(o.sweep_key, "size");
+	assert_int_equal(o.n_sweep, 3);
+	assert_int_equal(o.rx_queues, 2);
+	assert_int_equal(gen_opts_sweep_point(&o, 1, &p), 0);
+	assert_int_equal(p.t.size, 1518);
+	assert_int_equal(p.t.n_flows, 8);       /* the rest as given */
+	assert_int_equal(o.t.size, 64);         /* the options themselves unchanged */
+	assert_int_equal(gen_opts_sweep_point(&o, 3, &p), -EINVAL);
+
+	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x",
+			       "--sweep", "rate=1mpps,10%,max", NULL), 0);
+	assert_int_equal(gen_opts_sweep_point(&o, 1, &p), 0);
+	assert_true(p.rate.unit == GEN_RATE_PCT && p.rate.value == 10);
+	assert_int_equal(gen_opts_sweep_point(&o, 2, &p), 0);
+	assert_true(p.rate.unit == GEN_RATE_MAX);
+	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x",
+			       "--sweep", "flows=1,65536", NULL), 0);
+	assert_int_equal(gen_opts_sweep_point(&o, 1, &p), 0);
+	assert_int_equal(p.t.n_flows, 65536);
+
+	/* Bad sweeps are refused with the reason. */
+	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x", "--sweep", "burst=1,2",
+			       NULL), -EINVAL);
+	assert_non_null(strstr(err, "size, flows or rate"));
+	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x", "--sweep", "size=64,63",
+			       NULL), -EINVAL);
+	assert_non_null(strstr(err, "--sweep: size"));
+	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x", "--sweep", "size=64,,128",
+			       NULL), -EINVAL);
+	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x", "--sweep", "size",
+			       NULL), -EINVAL);
+	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x", "--sweep", "flows=",
+			       NULL), -EINVAL);
+	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x", "--sweep", "size=64",
+			       "--rfc2544", NULL), -EINVAL);
+	assert_non_null(strstr(err, "--rfc2544"));
+	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x", "--rx-queues", "0",
+			       NULL), -EINVAL);
+	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x", "--rx-queues", "17",
+			       NULL), -EINVAL);
+	assert_non_null(strstr(err, "--rx-queues"));
+}
+
+static void
 test_opts_traffic_file(void **state)
 {
 	static struct gen_opts o;
@@ -852,6 +904,7 @@ main(void)
 		cmocka_unit_test(test_hist_buckets),
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_opts_command_line),
+		cmocka_unit_test(test_opts_sweep),
 		cmocka_unit_test(test_opts_traffic_file),
 	};
 
