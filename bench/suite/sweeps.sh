@@ -14,9 +14,10 @@
 # 1,16,256,1024,4096,65536 at 64 B, --rate max; loads (Mpps offered at 64 B,
 # 1024 flows) 0.5,1,1.5,2,2.5,3,3.5,4,5,6. Achieved = frames received and
 # verified per second of the run; offered = frames sent or refused by the
-# DUT's full RX ring per second. Each point has a DUT of its own
-# (vtepd with as many static FDB entries as flows). Needs root; installs gnuplot-nox
-# if missing.
+# DUT's full RX ring per second. Each DUT runs once for all three sweeps
+# (vtepd with a static FDB entry per host of the largest flow count), and
+# one generator process runs each sweep (--sweep). Needs root; installs
+# gnuplot-nox if missing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -55,33 +56,33 @@ suite_init
 mkdir -p "$out"
 suite_log "machine: $(suite_machine)"
 
-# point SWEEP X DUT [vtep-bench options]: one run, one CSV row.
-point() {
-	local sweep=$1 x=$2 dut=$3; shift 3
-	local json=$suite_work/$sweep-$x-$dut.json load rc=0
-	# A fresh DUT per point: vtepd did not survive a dozen memif clients
-	# connecting and leaving in a row (the link refused the next client).
-	local fdb=1024
-	[ "$sweep" = flows ] && fdb=$x
-	suite_dut_start "$dut" "$fdb"
+# series SWEEP DUT LIST [vtep-bench options]: one generator process runs
+# every point of the sweep over one connection to the running DUT (a
+# process per point cost a reconnect and a process exit each, both slow or
+# fragile on this machine); one CSV row per point.
+series() {
+	local sweep=$1 dut=$2 list=$3; shift 3
+	local key=$sweep json=$suite_work/$1-$2.json load rc=0
+	[ "$sweep" = load ] && key=rate
 	load=$(cut -d' ' -f1 /proc/loadavg)
-	suite_gen_run "$direction" "$json" --duration "$secs" --quiet "$@" >"$json.log" 2>&1 || rc=$?
-	[ "$dut" = vtepd ] && cp "$suite_work/vtepd.log" "$out/sweep-$sweep-$x-vtepd.log"
-	suite_dut_stop
+	suite_gen_run "$direction" "$json" --duration "$secs" --quiet --sweep "$key=$list" "$@" \
+		>"$json.log" 2>&1 || rc=$?
 	if [ ! -s "$json" ]; then
 		cat "$json.log" >&2
-		suite_die "$dut, $sweep $x: vtep-bench exit $rc without a summary"
+		suite_die "$dut, $sweep sweep: vtep-bench exit $rc without a summary"
 	fi
-	/usr/bin/python3 - "$json" "$dut" "$x" "$load" >>"$out/sweep-$sweep.csv" <<'PY'
+	cp "$json" "$out/sweep-$sweep-$dut.json"
+	/usr/bin/python3 - "$json" "$dut" "$load" >>"$out/sweep-$sweep.csv" <<'PY'
 import json, sys
-path, dut, x, load = sys.argv[1:]
-j = json.load(open(path))
-d = j["duration_s"] or 1
-print("%s,%s,%.1f,%.1f,%d,%d,%d,%s,%d" % (dut, x, (j["tx"]["frames"] + j["tx"]["refused"]) / d,
-      j["received"] / d, j["sent"] + j["tx"]["refused"], j["received"],
-      j["lost"] + j["tx"]["refused"], load, j["verify"]["mismatches"]))
+path, dut, load = sys.argv[1:]
+for p in json.load(open(path))["points"]:
+    d = p["duration_s"] or 1
+    x = p["value"][:-4] if p["value"].endswith("mpps") else p["value"]
+    print("%s,%s,%.1f,%.1f,%d,%d,%d,%s,%d" % (dut, x, (p["tx"]["frames"] + p["tx"]["refused"]) / d,
+          p["received"] / d, p["sent"] + p["tx"]["refused"], p["received"],
+          p["lost"] + p["tx"]["refused"], load, p["verify"]["mismatches"]))
 PY
-	tail -1 "$out/sweep-$sweep.csv" >&2
+	grep "^$dut," "$out/sweep-$sweep.csv" >&2
 }
 
 for s in size flows load; do
@@ -89,15 +90,15 @@ for s in size flows load; do
 done
 for dut in ${duts//,/ }; do
 	suite_log "$dut: sweeps, $direction, $secs s per point (load $(cut -d' ' -f1-3 /proc/loadavg))"
-	for s in ${sizes//,/ }; do
-		point size "$s" "$dut" --size "$s" --flows 1024 --rate max
-	done
-	for f in ${flowlist//,/ }; do
-		point flows "$f" "$dut" --size 64 --flows "$f" --rate max
-	done
-	for l in ${loads//,/ }; do
-		point load "$l" "$dut" --size 64 --flows 1024 --rate "${l}mpps"
-	done
+	# One DUT for the three sweeps; vtepd holds an FDB entry for every
+	# host of the largest flow count.
+	max_flows=$(tr , '\n' <<<"$flowlist" | sort -n | tail -1)
+	suite_dut_start "$dut" "$max_flows"
+	series size "$dut" "$sizes" --flows 1024 --rate max
+	series flows "$dut" "$flowlist" --size 64 --rate max
+	series load "$dut" "$(sed 's/\([^,]*\)/\1mpps/g' <<<"$loads")" --size 64 --flows 1024
+	[ "$dut" = vtepd ] && cp "$suite_work/vtepd.log" "$out/sweep-vtepd.log"
+	suite_dut_stop
 done
 
 for s in size flows load; do
