@@ -313,6 +313,7 @@ struct gen_opts {
 	unsigned rx_queues;         /**< RX queues set up on every port, all polled */
 	double duration;          /**< seconds of traffic */
 	double drain;             /**< seconds to wait for frames in flight */
+	double warmup;            /**< seconds of unmeasured traffic before the first run */
 	enum gen_verify_mode verify;
 	bool latency;
 	double latency_pps;

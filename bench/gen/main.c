@@ -242,6 +242,28 @@ frames_for(struct bench *b, uint16_t size)
 	return gen_frames_init(b->f, &t);
 }
 
+/* --warmup: traffic nobody measures, before the first run or trial, so that
+ * the first figure is not the one that pays for a fresh connection, cold
+ * caches and the DUT's first ARP and FDB work. At the rate asked, but at
+ * most 1 Mpps: the point is to bring the path up, not to load it. */
+static int
+warm_up(struct bench *b, double pps)
+{
+	struct bench_run_cfg rc = {
+		.pps = pps > 0 && pps < 1e6 ? pps : 1e6,
+		.seconds = b->o->warmup, .drain = b->o->drain, .sample = false,
+	};
+	int r;
+
+	if (b->o->warmup <= 0 || bench_stop)
+		return 0;
+	r = bench_run(b, &rc);
+	if (r == 0)
+		printf("warm-up: %.1f s at %.3f Mpps, %" PRIu64 " sent, %" PRIu64 " back\n",
+		       b->o->warmup, rc.pps / 1e6, b->c.tx_frames, b->c.rx_ok);
+	return r;
+}
+
 /* One run; its JSON goes to --json, or into the sweep's file @p sweep_f as point @p point. */
 static int
 one_run(struct bench *b, FILE *sweep_f, unsigned point)
@@ -329,6 +351,8 @@ sweep(struct bench *b)
 		       o->n_sweep);
 		b->o = po;
 		r = frames_for(b, po->t.size);
+		if (r == 0 && i == 0)
+			r = warm_up(b, gen_rate_pps(&po->rate, po->line_bps, gen_wire_len(b->f)));
 		if (r == 0)
 			r = one_run(b, f, i);
 		b->o = o;
@@ -408,6 +432,11 @@ rfc2544(struct bench *b)
 		cfg.resolution = gen_rate_pps(&o->resolution, o->line_bps, row->wire_len);
 		cfg.min_rate = RTE_MIN(cfg.resolution, cfg.max_rate);
 		cfg.loss_tolerance = o->loss_tolerance;
+		if (i == 0) {
+			r = warm_up(b, cfg.max_rate);
+			if (r != 0)
+				break;
+		}
 		printf("RFC 2544: %u B (%u B on the wire), %.6f to %.6f Mpps, resolution %.6f Mpps\n",
 		       row->size, row->wire_len, cfg.min_rate / 1e6, cfg.max_rate / 1e6,
 		       cfg.resolution / 1e6);
@@ -471,7 +500,8 @@ main(int argc, char **argv)
 			r = rfc2544(&b);
 		else if (o.n_sweep > 0)
 			r = sweep(&b);
-		else
+		else if ((r = warm_up(&b, gen_rate_pps(&o.rate, o.line_bps,
+						      gen_wire_len(b.f)))) == 0)
 			r = one_run(&b, NULL, 0);
 	}
 	teardown(&b);

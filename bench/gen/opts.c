@@ -431,11 +431,14 @@ gen_opt_set(struct gen_opts *o, const char *name, const char *v, char *err, size
 		else
 			o->trial_seconds = d;
 		return 0;
-	} else if (strcmp(name, "drain") == 0 || strcmp(name, "link-wait") == 0) {
+	} else if (strcmp(name, "drain") == 0 || strcmp(name, "link-wait") == 0 ||
+		   strcmp(name, "warmup") == 0) {
 		if (parse_double(v, 0, 3600, &d) != 0)
 			return fail(err, len, "--%s: \"%s\": seconds, from 0 to 3600", name, v);
 		if (name[0] == 'd')
 			o->drain = d;
+		else if (name[0] == 'w')
+			o->warmup = d;
 		else
 			o->link_wait = d;
 		return 0;
@@ -520,6 +523,7 @@ static const struct option long_opts[] = {
 	{ "line", required_argument, NULL, 0 },
 	{ "burst", required_argument, NULL, 0 },
 	{ "rx-queues", required_argument, NULL, 0 },
+	{ "warmup", required_argument, NULL, 0 },
 	{ "sweep", required_argument, NULL, 0 },
 	{ "duration", required_argument, NULL, 0 },
 	{ "drain", required_argument, NULL, 0 },
@@ -580,6 +584,8 @@ gen_opts_usage(FILE *out, const char *prog)
 "  --burst N               largest burst, 1..%u [32]\n"
 "  --duration S            seconds of traffic [10]\n"
 "  --drain S               seconds to wait for frames in flight after [0.5]\n"
+"  --warmup S              unmeasured traffic first, at the first run's rate\n"
+"                          (at most 1 Mpps): links, caches, ARP settle [0]\n"
 "checks and output:\n"
 "  --verify none|plain|encap|decap  check every received frame [none]\n"
 "  --latency               timestamped probes beside the load; --latency-rate PPS [1000]\n"

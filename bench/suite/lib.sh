@@ -24,6 +24,9 @@ suite_dut=
 # SUITE_HUGE=0 runs every process with --no-huge (memif copy mode needs no
 # shared memory); by default 2 MB hugepages back the mbufs, as in production.
 SUITE_HUGE=${SUITE_HUGE:-1}
+# Seconds of unmeasured traffic before a generator process's first run: the
+# first second after a memif connection is lossy on this machine.
+SUITE_WARMUP=${SUITE_WARMUP:-2}
 # Appended to the generator's memif devargs (ovs.sh: ",socket-abstract=no",
 # a socket file that reaches into another network namespace).
 suite_sock_opts=
@@ -164,15 +167,18 @@ suite_counter() {
 }
 
 # suite_gen_run encap|decap JSON [vtep-bench options]: one run of the
-# generator against the running DUT. encap sends access frames into "acc"
-# and expects VXLAN from "und"; decap the other way round. Verification
-# follows the DUT: encap/decap for vtepd, plain for testpmd (it forwards
-# frames unchanged). Exit status as vtep-bench's.
+# generator against the running DUT, its output in JSON.log. encap sends
+# access frames into "acc" and expects VXLAN from "und"; decap the other way
+# round. Verification follows the DUT: encap/decap for vtepd, plain for
+# testpmd (it forwards frames unchanged). The run ends the DUT: gen_run.py
+# stops it once the summary is written and before the generator exits (see
+# there why); start a DUT again for the next run. Exit status as
+# vtep-bench's.
 suite_gen_run() {
 	local dir=$1 json=$2; shift 2
 	local acc="net_memif0,role=client,rsize=14,socket=$suite_work/acc.sock$suite_sock_opts"
 	local und="net_memif1,role=client,rsize=14,socket=$suite_work/und.sock$suite_sock_opts"
-	local ports verify
+	local ports verify rc=0
 	if [ "$dir" = encap ]; then
 		ports=(--tx-port "$acc" --rx-port "$und" --kind access)
 		verify=encap
@@ -181,7 +187,11 @@ suite_gen_run() {
 		verify=decap
 	fi
 	[ "$suite_dut" = testpmd ] && verify=plain
+	rm -f "$json"
 	# shellcheck disable=SC2046
-	"$suite_gen" $(suite_eal gen -l 0) -- "${ports[@]}" --verify "$verify" \
-		--link-wait 30 --json "$json" "$@"
+	/usr/bin/python3 "$suite_root/bench/suite/gen_run.py" "$json" "$suite_dut_pid" "$json.log" -- \
+		"$suite_gen" $(suite_eal gen -l 0) -- "${ports[@]}" --verify "$verify" \
+		--link-wait 30 --warmup "$SUITE_WARMUP" --json "$json" "$@" || rc=$?
+	suite_dut_stop
+	return "$rc"
 }

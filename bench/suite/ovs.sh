@@ -80,6 +80,20 @@ trap ovs_cleanup EXIT
 vsctl() { ovs-vsctl --db="unix:$ovsd/db.sock" --timeout=30 "$@"; }
 appctl() { ovs-appctl -t "$ovsd/ovs-vswitchd.ctl" "$@"; }
 
+# ovs_stop: ovsdb-server, the namespace and the private directory; the
+# DUT itself (ovs-vswitchd) was stopped by suite_gen_run.
+ovs_stop() {
+	suite_dut_stop
+	if [ -n "$db_pid" ]; then
+		kill -TERM "$db_pid" 2>/dev/null || true
+		wait "$db_pid" 2>/dev/null || true
+		db_pid=
+	fi
+	ip netns del "$ns" 2>/dev/null || true
+	rm -rf "$ovsd" /var/run/dpdk/"$suite_tag"-ovs
+	mkdir -p "$ovsd"
+}
+
 ovs_start() {
 	export OVS_RUNDIR=$ovsd OVS_LOGDIR=$ovsd OVS_DBDIR=$ovsd OVS_SYSCONFDIR=$ovsd
 	ovsdb-tool create "$ovsd/conf.db" /usr/share/openvswitch/vswitch.ovsschema
@@ -153,7 +167,7 @@ ovs_start() {
 run() {
 	local dut=$1 dir=$2 json=$suite_work/$1-$2.json rc=0
 	suite_gen_run "$dir" "$json" --size "$size" --sweep "flows=$flowlist" --rate max \
-		--duration "$secs" --rx-queues "$rxq" --quiet >"$json.log" 2>&1 || rc=$?
+		--duration "$secs" --rx-queues "$rxq" --quiet || rc=$?
 	[ -s "$json" ] || { cat "$json.log" >&2; suite_die "$dut $dir: vtep-bench exit $rc"; }
 	cp "$json" "$out/ovs-$dut-$dir.json"
 	/usr/bin/python3 -c '
@@ -171,29 +185,31 @@ for dut in ${duts//,/ }; do
 	# The generator polls as many RX queues as the DUT has TX queues on
 	# the link: one for vtepd's one worker; two for OVS, whose PMD sends
 	# on queue 1 (queue 0 is its main thread's).
-	if [ "$dut" = vtepd ]; then
-		suite_dut_start vtepd 65536
-		suite_sock_opts=
-		rxq=1
-	else
-		ovs_start
-		suite_sock_opts=,socket-abstract=no
-		rxq=2
-	fi
 	for dir in encap decap; do
+		# A fresh DUT per direction: a run ends its DUT (suite_gen_run).
+		if [ "$dut" = vtepd ]; then
+			suite_dut_start vtepd 65536
+			suite_sock_opts=
+			rxq=1
+			unset GEN_RUN_BEFORE_STOP
+		else
+			ovs_start
+			suite_sock_opts=,socket-abstract=no
+			rxq=2
+			# OVS's own view, read before the run stops it.
+			export GEN_RUN_BEFORE_STOP="ovs-appctl -t $ovsd/ovs-vswitchd.ctl dpif-netdev/pmd-stats-show >$out/ovs-pmd-stats-$dir.txt 2>&1; for i in memif0 memif1 vxlan0; do echo \"\$i: \$(ovs-vsctl --db=unix:$ovsd/db.sock get interface \$i statistics)\"; done >>$out/ovs-pmd-stats-$dir.txt 2>&1"
+		fi
 		run "$dut" "$dir" >"$suite_work/points"
 		while read -r f line; do
 			res[$dut-$dir-$f]=$line
 			suite_log "$dut $dir $f flows: $line"
 		done <"$suite_work/points"
+		if [ "$dut" = ovs ]; then
+			cp "$ovsd/ovs-vswitchd.log" "$out/ovs-vswitchd-$dir.log" 2>/dev/null || true
+			ovs_stop
+		fi
 	done
-	if [ "$dut" = ovs ]; then
-		appctl dpif-netdev/pmd-stats-show >"$out/ovs-pmd-stats.txt" 2>&1 || true
-		for i in memif0 memif1 vxlan0; do echo "$i: $(vsctl get interface $i statistics)"; done >>"$out/ovs-pmd-stats.txt" 2>&1 || true
-		cp "$ovsd/ovs-vswitchd.log" "$out/ovs-vswitchd.log"
-		kill -TERM "$db_pid" 2>/dev/null || true
-	fi
-	suite_dut_stop
+	unset GEN_RUN_BEFORE_STOP
 done
 
 {

@@ -123,8 +123,8 @@ def sweep(out, name):
                 return "%.4f" % (float(r[k]) / 1e6) if r else "NaN"
             f.write("%g %s %s %s %s\n" % (x, m(v, "achieved_pps"), m(t, "achieved_pps"),
                                           m(v, "offered_pps"), m(t, "offered_pps")))
-    lines = ["| %s | vtepd offered Mpps | vtepd achieved Mpps | vtepd loss % | load | "
-             "testpmd offered Mpps | testpmd achieved Mpps | testpmd loss % | load | "
+    lines = ["| %s | vtepd offered Mpps | vtepd achieved Mpps | vtepd loss %% | load | "
+             "testpmd offered Mpps | testpmd achieved Mpps | testpmd loss %% | load | "
              "vtepd/testpmd |" % label,
              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for x in xs:

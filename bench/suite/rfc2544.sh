@@ -65,9 +65,11 @@ for dut in ${duts//,/ }; do
 	suite_gen_run "$direction" "$base.json" --flows "$flows" --rfc2544 --line "$line" \
 		--sizes "$sizes" --trial-seconds "$trial" ${resolution:+--resolution "$resolution"} \
 		${max_rate:+--max-rate "$max_rate"} ${tolerance:+--loss-tolerance "$tolerance"} \
-		--quiet | tee "$base.log"
-	suite_dut_stop
+		--quiet || true
+	cp "$base.json.log" "$base.log"
+	cat "$base.log"
 	[ "$dut" = vtepd ] && cp "$suite_work/vtepd.log" "$base.vtepd.log"
+	[ -s "$base.json" ] || suite_die "$dut: vtep-bench wrote no summary (see $base.log)"
 done
 /usr/bin/python3 "$suite_root/bench/suite/report.py" rfc2544 "$out" "$direction"
 echo "results: $out/rfc2544-$direction.md"

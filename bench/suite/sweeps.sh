@@ -14,9 +14,9 @@
 # 1,16,256,1024,4096,65536 at 64 B, --rate max; loads (Mpps offered at 64 B,
 # 1024 flows) 0.5,1,1.5,2,2.5,3,3.5,4,5,6. Achieved = frames received and
 # verified per second of the run; offered = frames sent or refused by the
-# DUT's full RX ring per second. Each DUT runs once for all three sweeps
-# (vtepd with a static FDB entry per host of the largest flow count), and
-# one generator process runs each sweep (--sweep). Needs root; installs
+# DUT's full RX ring per second. Each sweep has a DUT of its own (vtepd
+# with a static FDB entry per host of the largest flow count) and one
+# generator process for all its points (--sweep). Needs root; installs
 # gnuplot-nox if missing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -56,17 +56,19 @@ suite_init
 mkdir -p "$out"
 suite_log "machine: $(suite_machine)"
 
-# series SWEEP DUT LIST [vtep-bench options]: one generator process runs
-# every point of the sweep over one connection to the running DUT (a
-# process per point cost a reconnect and a process exit each, both slow or
-# fragile on this machine); one CSV row per point.
+# series SWEEP DUT LIST [vtep-bench options]: a fresh DUT, and one
+# generator process that runs every point of the sweep over one connection
+# to it (a process per point cost a reconnect and a process exit each,
+# both slow or fragile on this machine); one CSV row per point.
 series() {
 	local sweep=$1 dut=$2 list=$3; shift 3
-	local key=$sweep json=$suite_work/$1-$2.json load rc=0
+	local key=$sweep json=$suite_work/$sweep-$dut.json load rc=0
 	[ "$sweep" = load ] && key=rate
+	# vtepd holds an FDB entry for every host of the largest flow count.
+	suite_dut_start "$dut" "$max_flows"
 	load=$(cut -d' ' -f1 /proc/loadavg)
-	suite_gen_run "$direction" "$json" --duration "$secs" --quiet --sweep "$key=$list" "$@" \
-		>"$json.log" 2>&1 || rc=$?
+	suite_gen_run "$direction" "$json" --duration "$secs" --quiet --sweep "$key=$list" "$@" || rc=$?
+	[ "$dut" = vtepd ] && cp "$suite_work/vtepd.log" "$out/sweep-$sweep-vtepd.log"
 	if [ ! -s "$json" ]; then
 		cat "$json.log" >&2
 		suite_die "$dut, $sweep sweep: vtep-bench exit $rc without a summary"
@@ -85,20 +87,15 @@ PY
 	grep "^$dut," "$out/sweep-$sweep.csv" >&2
 }
 
+max_flows=$(tr , '\n' <<<"$flowlist" | sort -n | tail -1)
 for s in size flows load; do
 	echo "dut,x,offered_pps,achieved_pps,sent,received,lost,load,mismatches" >"$out/sweep-$s.csv"
 done
 for dut in ${duts//,/ }; do
 	suite_log "$dut: sweeps, $direction, $secs s per point (load $(cut -d' ' -f1-3 /proc/loadavg))"
-	# One DUT for the three sweeps; vtepd holds an FDB entry for every
-	# host of the largest flow count.
-	max_flows=$(tr , '\n' <<<"$flowlist" | sort -n | tail -1)
-	suite_dut_start "$dut" "$max_flows"
 	series size "$dut" "$sizes" --flows 1024 --rate max
 	series flows "$dut" "$flowlist" --size 64 --rate max
 	series load "$dut" "$(sed 's/\([^,]*\)/\1mpps/g' <<<"$loads")" --size 64 --flows 1024
-	[ "$dut" = vtepd ] && cp "$suite_work/vtepd.log" "$out/sweep-vtepd.log"
-	suite_dut_stop
 done
 
 for s in size flows load; do

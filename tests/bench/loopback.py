@@ -227,9 +227,12 @@ def memif(bench, tmp, src):
 def sweep(bench, tmp, src):
     """--sweep: every point a full run, in one process, one JSON document."""
     out = os.path.join(tmp, "sweep.json")
-    run(bench, "sweep", ["--tx-port", "net_ring0", "--rate", "100kpps", "--duration", "0.5",
-                         "--flows", "4", "--verify", "plain", "--quiet",
-                         "--sweep", "size=64,512,1518", "--json", out])
+    text = run(bench, "sweep", ["--tx-port", "net_ring0", "--rate", "100kpps",
+                                "--duration", "0.5", "--flows", "4", "--verify", "plain",
+                                "--quiet", "--warmup", "0.3",
+                                "--sweep", "size=64,512,1518", "--json", out])
+    check("warm-up: 0.3 s at 0.100 Mpps, 30000 sent, 30000 back" in text,
+          "a warm-up of 0.3 s at the first point's rate before the first point")
     j = json.load(open(out))
     check(j["mode"] == "sweep" and j["parameter"] == "size", "a sweep over size")
     pts = j["points"]
@@ -237,6 +240,7 @@ def sweep(bench, tmp, src):
           and [p["config"]["size"] for p in pts] == [64, 512, 1518],
           "one point per value, each run at its size")
     for p in pts:
+        # 0.5 s at 100 kpps: the warm-up's frames are not counted.
         check(p["sent"] == 50000 and p["verify"]["ok"] == p["sent"]
               and p["verify"]["mismatches"] == 0,
               "%s B: all %d frames back and verified" % (p["value"], p["sent"]))

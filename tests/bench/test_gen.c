@@ -778,7 +778,9 @@ test_opts_sweep(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x", "--flows", "8",
-			       "--sweep", "size=64,1518,128", "--rx-queues", "2", NULL), 0);
+			       "--sweep", "size=64,1518,128", "--rx-queues", "2", "--warmup", "1.5",
+			       NULL), 0);
+	assert_true(o.warmup == 1.5);
 	assert_string_equal(o.sweep_key, "size");
 	assert_int_equal(o.n_sweep, 3);
 	assert_int_equal(o.rx_queues, 2);
@@ -820,6 +822,9 @@ test_opts_sweep(void **state)
 	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x", "--rx-queues", "17",
 			       NULL), -EINVAL);
 	assert_non_null(strstr(err, "--rx-queues"));
+	assert_int_equal(parse(&o, err, sizeof(err), "--tx-port", "x", "--warmup", "-1", NULL),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--warmup"));
 }
 
 static void
