@@ -77,10 +77,12 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
     n = a.flows
+    if not 1 <= n <= 65536:
+        ap.error("--flows: 1 to 65536 (a MAC per flow from 16 bits)")
     write_pcap(os.path.join(a.outdir, "encap.pcap"),
                [inner_frame(flow_mac(i), VM_MAC, i, a.size) for i in range(n)])
     write_pcap(os.path.join(a.outdir, "decap.pcap"),
-               [vxlan(100, inner_frame(VM_MAC, flow_mac(i), i, a.size), 49152 + i)
+               [vxlan(100, inner_frame(VM_MAC, flow_mac(i), i, a.size), 49152 + (i & 0x3FFF))
                 for i in range(n)])
     with open(os.path.join(a.outdir, "fdb.yaml"), "w") as f:
         f.write("fdb:\n")

@@ -21,7 +21,7 @@
 #include "neigh.h"
 #include "vtepd.h"
 
-#define AGE_BUDGET 4096            /* FDB slots aged per poll */
+#define AGE_SWEEP_MS 1000          /* every FDB slot aged once a second */
 #define LEARN_PER_POLL 1024
 
 enum remote_state { REMOTE_FREE, REMOTE_USED, REMOTE_DYING };
@@ -42,6 +42,7 @@ struct ctl {
 	bool dirty;                    /* the snapshot must be rebuilt */
 	bool dying;                    /* remotes wait for a grace period */
 	uint64_t last_stats_ms;
+	uint64_t age_ms, age_carry;    /* ageing's clock and the fraction of a slot owed */
 	/* counters of the control plane */
 	uint64_t arp_rx, arp_replies, arp_requests, icmp_replies, punt_dropped;
 	uint64_t learn_applied, learn_refused, snapshots;
@@ -743,12 +744,19 @@ ctl_poll(struct vtepd *d)
 	struct ctl *c = d->ctl;
 	uint32_t now = vtepd_now();
 	uint64_t ms = now_ms();
+	unsigned budget;
 
 	punt_poll(c);
 	learn_poll(c, now);
 	if (neigh_poll(c->neighs, now_ms(), neigh_request, c))
 		c->dirty = true;
-	fdb_age(d->fdb, now, AGE_BUDGET);
+	/* Ageing is paced by time, not by polls: a fixed slice per poll
+	 * swept a 256 K-slot table many times a second, and the cache lines
+	 * it pulled in were the worker's when both share a core. */
+	budget = fdb_age_budget(d->fdb, ms - c->age_ms, AGE_SWEEP_MS, &c->age_carry);
+	c->age_ms = ms;
+	if (budget > 0)
+		fdb_age(d->fdb, now, budget);
 	if (c->dirty)
 		snap_publish(c);
 	if (d->conf->stats_interval != 0 &&

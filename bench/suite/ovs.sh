@@ -90,7 +90,8 @@ ovs_stop() {
 		db_pid=
 	fi
 	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$ovsd" /var/run/dpdk/"$suite_tag"-ovs
+	# The memif socket files too: a new listener cannot bind over them.
+	rm -rf "$ovsd" /var/run/dpdk/"$suite_tag"-ovs "$suite_work/acc.sock" "$suite_work/und.sock"
 	mkdir -p "$ovsd"
 }
 

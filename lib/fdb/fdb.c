@@ -612,6 +612,26 @@ fdb_age(struct fdb *fdb, uint32_t now, unsigned budget)
 	return removed;
 }
 
+unsigned
+fdb_age_budget(const struct fdb *fdb, uint64_t elapsed_ms, uint32_t period_ms, uint64_t *carry)
+{
+	uint64_t owed, budget;
+
+	if (period_ms == 0)
+		return fdb->nslots;
+	/* A long pause (a stopped process, a huge step) owes one sweep. */
+	if (elapsed_ms > period_ms)
+		elapsed_ms = period_ms;
+	owed = *carry + elapsed_ms * fdb->nslots;
+	budget = owed / period_ms;
+	if (budget >= fdb->nslots) {
+		*carry = 0;
+		return fdb->nslots;
+	}
+	*carry = owed - budget * period_ms;
+	return (unsigned)budget;
+}
+
 int
 fdb_walk(const struct fdb *fdb, int (*cb)(void *arg, const struct fdb_entry_info *e), void *arg)
 {

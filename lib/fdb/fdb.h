@@ -241,6 +241,15 @@ unsigned fdb_flush(struct fdb *fdb, uint32_t vni, unsigned what);
  */
 unsigned fdb_age(struct fdb *fdb, uint32_t now, unsigned budget);
 
+/**
+ * Writer: the budget for fdb_age() that sweeps the whole table once every
+ * @p period_ms however often it is called: slots in proportion to the
+ * @p elapsed_ms since the previous call, the fraction of a slot carried in
+ * @p carry (zero it once). At most one sweep per call.
+ */
+unsigned fdb_age_budget(const struct fdb *fdb, uint64_t elapsed_ms, uint32_t period_ms,
+			uint64_t *carry);
+
 /** One entry, as fdb_walk() shows it. */
 struct fdb_entry_info {
 	uint32_t vni;

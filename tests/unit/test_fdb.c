@@ -650,6 +650,47 @@ test_age_at_right_second(void **state)
 	assert_int_equal(removals[0].dest, d);
 }
 
+/* Ageing paced by time: a sweep of every slot per period, however the
+ * polls fall, with no slot lost to rounding. */
+static void
+test_age_budget_by_time(void **state)
+{
+	uint64_t carry = 0, total = 0;
+	unsigned nslots, i, b;
+	struct rte_ether_addr a = mac_of(7);
+
+	RTE_SET_USED(state);
+	nslots = fdb_age_budget(fdb, 1000, 1000, &carry);
+	assert_true(nslots >= 1);
+	assert_int_equal(carry, 0);
+	assert_int_equal(fdb_age_budget(fdb, 0, 1000, &carry), 0);
+	/* 1000 polls 1 ms apart: exactly one sweep. */
+	for (i = 0; i < 1000; i++) {
+		b = fdb_age_budget(fdb, 1, 1000, &carry);
+		assert_true(b <= nslots / 1000 + 1);
+		total += b;
+	}
+	assert_int_equal(total, nslots);
+	assert_int_equal(carry, 0);
+	/* Uneven steps add up too: 333 + 333 + 334 ms. */
+	total = fdb_age_budget(fdb, 333, 1000, &carry);
+	total += fdb_age_budget(fdb, 333, 1000, &carry);
+	total += fdb_age_budget(fdb, 334, 1000, &carry);
+	assert_int_equal(total, nslots);
+	/* A long pause owes one sweep, not many; no period: every slot. */
+	assert_int_equal(fdb_age_budget(fdb, 3600 * 1000, 1000, &carry), nslots);
+	assert_int_equal(fdb_age_budget(fdb, 1, 0, &carry), nslots);
+
+	/* One sweep's budget ages an expired entry wherever it sits. */
+	assert_int_equal(fdb_learn(fdb, 50, &a, fdb_dest_remote(3), 1000), FDB_LEARN_NEW);
+	carry = 0;
+	total = 0;
+	for (i = 0; i < 10; i++)
+		total += fdb_age(fdb, 1300, fdb_age_budget(fdb, 100, 1000, &carry));
+	assert_int_equal(total, 1);
+	assert_int_equal(lookup(fdb, 50, &a, NULL), 0);
+}
+
 static void
 test_age_per_vni_and_default(void **state)
 {
@@ -1270,6 +1311,7 @@ test_million_entries(void **state)
 	FDB_UNIT(test_flush_by_vni), \
 	FDB_UNIT(test_flush_all), \
 	FDB_UNIT(test_age_at_right_second), \
+	FDB_UNIT(test_age_budget_by_time), \
 	FDB_UNIT(test_age_per_vni_and_default), \
 	FDB_UNIT(test_touch_keeps_entry_alive), \
 	FDB_UNIT(test_age_zero_never_ages), \
