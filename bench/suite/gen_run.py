@@ -6,7 +6,8 @@ generator exits.
 
 Starts the generator (output to LOG), waits until it has written its whole
 JSON summary (it writes it before it tears its ports down), then sends
-SIGTERM to the DUT and only then waits for the generator.
+SIGTERM to the DUT, waits until the DUT has been reaped by its parent (at
+most 30 s), and only then waits for the generator.
 
 Why: on the kernel of the test machine, reaping a DPDK process whose memif
 peer still runs can stall the reaper in the kernel for minutes, spinning on
@@ -18,7 +19,9 @@ A shell command in the environment variable GEN_RUN_BEFORE_STOP runs once
 the summary is there and before the DUT is stopped (ovs.sh reads OVS's PMD
 statistics there).
 
-Exit status: the generator's; 1 if it had to be killed.
+Exit status: the generator's; 1 if it had to be killed; 4 if the DUT had
+ended before the summary was there (a DUT that died under load), which
+gen_run.py also says on stderr.
 """
 import json
 import os
@@ -37,6 +40,15 @@ def whole(path):
         return False
 
 
+def alive(pid):
+    """Whether PID runs: not gone and not a zombie its parent has yet to reap."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def main():
     if len(sys.argv) < 6 or sys.argv[4] != "--":
         print(__doc__, file=sys.stderr)
@@ -51,6 +63,7 @@ def main():
     signal.signal(signal.SIGINT, lambda *_: p.send_signal(signal.SIGINT))
     while p.poll() is None and not whole(path):
         time.sleep(0.2)
+    dut_ran = alive(dut)
     hook = os.environ.get("GEN_RUN_BEFORE_STOP")
     if hook:
         subprocess.run(hook, shell=True, check=False)
@@ -58,12 +71,22 @@ def main():
         os.kill(dut, signal.SIGTERM)
     except ProcessLookupError:
         pass
+    # Reap order matters too: the generator only once the DUT is gone,
+    # reaped by its parent (the shell does so by itself), not a zombie.
+    deadline = time.monotonic() + 30
+    while os.path.exists("/proc/%d" % dut) and time.monotonic() < deadline:
+        time.sleep(0.1)
     try:
-        return p.wait(timeout=300)
+        rc = p.wait(timeout=300)
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
-        return 1
+        rc = 1
+    if not dut_ran:
+        print("gen_run.py: the DUT (PID %d) had ended before the generator's summary"
+              % dut, file=sys.stderr)
+        return 4
+    return rc
 
 
 if __name__ == "__main__":
