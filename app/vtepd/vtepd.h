@@ -173,6 +173,8 @@ vtepd_now(void)
 
 /* worker.c */
 int worker_main(void *arg);
+/* One turn of the loop: poll every RX queue once, then transmit. */
+void worker_poll(struct worker *w, uint32_t now);
 
 /* ctl.c */
 int ctl_init(struct vtepd *d);

@@ -544,40 +544,50 @@ ctl_tx_drain(struct worker *w)
 		tx_enqueue(w, vd.ports[vd.underlay].id, m[i]);
 }
 
+/*
+ * One turn of the worker loop: every RX queue once, the control thread's
+ * frames, one transmit per port. The fuzzer drives the data path through
+ * this function, as the loop below does.
+ */
+void
+worker_poll(struct worker *w, uint32_t now)
+{
+	const struct dp_snap *s = __atomic_load_n(&vd.snap, __ATOMIC_ACQUIRE);
+	struct rte_mbuf *pkts[VTEPD_BURST];
+	unsigned q;
+
+	for (q = 0; q < w->n_rxq; q++) {
+		const struct rxq_ref *r = &w->rxq[q];
+		uint16_t n, i;
+		uint64_t bytes = 0;
+
+		n = rte_eth_rx_burst(r->port, r->queue, pkts, VTEPD_BURST);
+		if (n == 0)
+			continue;
+		for (i = 0; i < n; i++)
+			bytes += rte_pktmbuf_pkt_len(pkts[i]);
+		w->port[r->port].rx_pkts += n;
+		w->port[r->port].rx_bytes += bytes;
+		if (r->underlay)
+			underlay_rx(w, s, pkts, n, now);
+		else
+			access_rx(w, s, r->port, pkts, n, now);
+	}
+	if (w->ctl_tx != NULL)
+		ctl_tx_drain(w);
+	tx_flush(w);
+}
+
 int
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct rte_mbuf *pkts[VTEPD_BURST];
 
 	rte_rcu_qsbr_thread_register(vd.qsbr, w->id);
 	rte_rcu_qsbr_thread_online(vd.qsbr, w->id);
 
 	while (!__atomic_load_n(&vd.quit, __ATOMIC_RELAXED)) {
-		const struct dp_snap *s = __atomic_load_n(&vd.snap, __ATOMIC_ACQUIRE);
-		uint32_t now = vtepd_now();
-		unsigned q;
-
-		for (q = 0; q < w->n_rxq; q++) {
-			const struct rxq_ref *r = &w->rxq[q];
-			uint16_t n, i;
-			uint64_t bytes = 0;
-
-			n = rte_eth_rx_burst(r->port, r->queue, pkts, VTEPD_BURST);
-			if (n == 0)
-				continue;
-			for (i = 0; i < n; i++)
-				bytes += rte_pktmbuf_pkt_len(pkts[i]);
-			w->port[r->port].rx_pkts += n;
-			w->port[r->port].rx_bytes += bytes;
-			if (r->underlay)
-				underlay_rx(w, s, pkts, n, now);
-			else
-				access_rx(w, s, r->port, pkts, n, now);
-		}
-		if (w->ctl_tx != NULL)
-			ctl_tx_drain(w);
-		tx_flush(w);
+		worker_poll(w, vtepd_now());
 		rte_rcu_qsbr_quiescent(vd.qsbr, w->id);
 	}
 

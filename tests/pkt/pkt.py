@@ -51,6 +51,20 @@ class TestFailure(Exception):
     """A check failed; the message says what differed."""
 
 
+# name -> (function, needs root); filled by @test() in run.py and the
+# cases_*.py files, listed by "run.py --list" (which meson reads).
+TESTS = {}
+
+
+def test(root=True):
+    def reg(fn):
+        if fn.__name__ in TESTS:
+            raise RuntimeError("two packet tests named %s" % fn.__name__)
+        TESTS[fn.__name__] = (fn, root)
+        return fn
+    return reg
+
+
 # ---- bytes ----------------------------------------------------------------
 
 def mac(s):
@@ -245,6 +259,46 @@ def at_least(n):
         return v is not None and v >= n
     f.__doc__ = ">= %d" % n
     return f
+
+
+# ---- what tests configure and expect ---------------------------------------
+
+def vni_yaml(vni, access, remotes=(), extra=""):
+    """One entry of vnis: access is a list of (port, vlan or "untagged")."""
+    acc = ", ".join("{ port: %s, vlan: %s }" % a for a in access)
+    s = "- vni: %d\n  access: [%s]\n  flood: head-end\n  remotes: [%s]\n" % (
+        vni, acc, ", ".join(remotes))
+    return s + "".join("  %s\n" % l for l in extra.splitlines() if l.strip())
+
+
+def fdb_remote(vni, m, remote):
+    return '- { vni: %d, mac: "%s", remote: %s }\n' % (vni, m, remote)
+
+
+def check_sport(what, port, lo=SPORT_MIN, hi=SPORT_MAX):
+    if not lo <= port <= hi:
+        raise TestFailure("%s: outer UDP source port %d outside %d-%d" % (what, port, lo, hi))
+
+
+def check_encap_to(what, got, want):
+    """got is want but for the UDP source port, which must be in range."""
+    check_frame(what, want, got, ignore=[SPORT_SPAN])
+    check_sport(what, outer_sport(got))
+
+
+def check_encap(what, got, inner, vni, remote, lo=SPORT_MIN, hi=SPORT_MAX):
+    """got is inner encapsulated toward remote, byte for byte but the UDP
+    source port, which must be in range. Returns that port."""
+    check_frame(what, expected_encap(inner, vni, remote), got, ignore=[SPORT_SPAN])
+    sp = outer_sport(got)
+    check_sport(what, sp, lo, hi)
+    return sp
+
+
+def arp_frame(op, sha, spa, tha, tpa, dst=BCAST):
+    return eth(dst, sha, 0x0806, struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) +
+               mac(sha) + ip4(spa) + mac(tha) + ip4(tpa))
+
 
 
 # ---- pcap -----------------------------------------------------------------

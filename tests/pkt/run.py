@@ -10,6 +10,7 @@ Exit status: 0 pass, 1 fail, 77 skip (not root; meson's skip code).
 """
 
 import argparse
+import importlib
 import os
 import re
 import shutil
@@ -25,55 +26,13 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from pkt import (  # noqa: E402
-    BCAST, LOCAL_IP, NEIGH_MAC, R2, R3, R4, SPORT_MAX, SPORT_MIN, SPORT_SPAN,
-    VM_A, VM_B, VTEP_MAC, Lab, TestFailure, at_least, check_count,
-    check_counters, check_drops, check_frame, csum, eth, expected_encap,
+    BCAST, LOCAL_IP, NEIGH_MAC, R2, R3, R4,
+    TESTS, VM_A, VM_B, VTEP_MAC, Lab, TestFailure, at_least, check_count,
+    check_counters, check_drops, check_frame, csum, eth,
     inner_frame, ip4, ipv4, mac, make_config, outer_dst_ip, outer_inner,
-    outer_sport, pattern, push_vlan, reap_stale, strip_vlan, tshark_vxlan,
-    vxlan_frame,
+    pattern, push_vlan, reap_stale, strip_vlan, tshark_vxlan,
+    arp_frame, check_encap, check_encap_to, fdb_remote, test, vni_yaml, vxlan_frame,
 )
-
-TESTS = {}
-
-
-def test(root=True):
-    def reg(fn):
-        TESTS[fn.__name__] = (fn, root)
-        return fn
-    return reg
-
-
-def vni_yaml(vni, access, remotes=(), extra=""):
-    """One entry of vnis: access is a list of (port, vlan or "untagged")."""
-    acc = ", ".join("{ port: %s, vlan: %s }" % a for a in access)
-    s = "- vni: %d\n  access: [%s]\n  flood: head-end\n  remotes: [%s]\n" % (
-        vni, acc, ", ".join(remotes))
-    return s + "".join("  %s\n" % l for l in extra.splitlines() if l.strip())
-
-
-def fdb_remote(vni, m, remote):
-    return '- { vni: %d, mac: "%s", remote: %s }\n' % (vni, m, remote)
-
-
-def check_sport(what, port, lo=SPORT_MIN, hi=SPORT_MAX):
-    if not lo <= port <= hi:
-        raise TestFailure("%s: outer UDP source port %d outside %d-%d" % (what, port, lo, hi))
-
-
-def check_encap_to(what, got, want):
-    """got is want but for the UDP source port, which must be in range."""
-    check_frame(what, want, got, ignore=[SPORT_SPAN])
-    check_sport(what, outer_sport(got))
-
-
-def check_encap(what, got, inner, vni, remote, lo=SPORT_MIN, hi=SPORT_MAX):
-    """got is inner encapsulated toward remote, byte for byte but the UDP
-    source port, which must be in range. Returns that port."""
-    check_frame(what, expected_encap(inner, vni, remote), got, ignore=[SPORT_SPAN])
-    sp = outer_sport(got)
-    check_sport(what, sp, lo, hi)
-    return sp
-
 
 # ---- encapsulation --------------------------------------------------------
 
@@ -416,11 +375,6 @@ def arp_and_ping_reply(ctx):
         check_drops(c, {})
 
 
-def arp_frame(op, sha, spa, tha, tpa, dst=BCAST):
-    return eth(dst, sha, 0x0806, struct.pack("!HHBBH", 1, 0x0800, 6, 4, op) +
-               mac(sha) + ip4(spa) + mac(tha) + ip4(tpa))
-
-
 def check_arp_requests(what, frames, target):
     """frames holds at least one ARP request from vtepd for target, and
     every ARP frame in it is one."""
@@ -570,6 +524,16 @@ def invalid_config_exit(ctx):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# ---- the other case files -------------------------------------------------
+
+def load_cases():
+    """Import tests/pkt/cases_*.py: each registers its tests with @test()."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for f in sorted(os.listdir(here)):
+        if f.startswith("cases_") and f.endswith(".py"):
+            importlib.import_module(f[:-3])
+
+
 # ---- running --------------------------------------------------------------
 
 class Ctx:
@@ -589,6 +553,7 @@ def main():
     ap.add_argument("--build", default="")
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args()
+    load_cases()
     if a.list:
         print("\n".join(TESTS))
         return 0
