@@ -24,9 +24,13 @@
 
 #include "neigh.h"
 
-#define RETRY NEIGH_RETRY_MS_DEFAULT
-#define REACHABLE NEIGH_REACHABLE_MS_DEFAULT
-#define PROBES NEIGH_PROBES_DEFAULT
+/* The documented defaults (docs/ARCHITECTURE.md), written out rather than
+ * taken from the library's macros, so that a wrong macro fails the tests:
+ * an ARP request every second while unresolved, a confirmed MAC trusted
+ * 60 s, dropped after 3 unanswered re-probes. */
+#define RETRY 1000u
+#define REACHABLE 60000u
+#define PROBES 3u
 
 /* Where the clock stands when a test starts: not 0, so that "at once"
  * cannot pass by luck of a zero-initialised timer compared to a zero time. */
