@@ -186,4 +186,11 @@ void ctl_stats_print(struct vtepd *d, FILE *f);
 int port_setup_all(struct vtepd *d);
 void port_close_all(struct vtepd *d);
 
+/* setup.c: the pools (sized from the configuration and d->n_workers) and
+ * one worker per EAL worker lcore; queues_assign() after the ports. */
+int pools_create(struct vtepd *d);
+int workers_create(struct vtepd *d);
+void queues_assign(struct vtepd *d);
+void workers_free(struct vtepd *d);
+
 #endif /* VTEPD_H */
