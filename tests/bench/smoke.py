@@ -13,16 +13,17 @@ decap   VXLAN frames in, inner frames out: verified as decap
 
 It asserts that frames were verified with zero mismatches and that vtepd's
 own counters saw them (vni.100.encap_packets or decap_packets); never a
-speed. No NIC, no hugepages.
+speed. The generator's exit is observed without reaping it, vtepd is
+stopped, then both are reaped (peers.py). No NIC, no hugepages.
 """
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
+
+import peers
 
 FLOWS = 16
 RATE = "50kpps"
@@ -79,16 +80,6 @@ def counters(log):
     return c
 
 
-def stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def trial(kind, bench, vtepd, src, tmp):
     tag = "%d-%s" % (os.getpid(), kind)
     vprefix, bprefix = "vb-smoke-vtepd-" + tag, "vb-smoke-gen-" + tag
@@ -106,38 +97,35 @@ def trial(kind, bench, vtepd, src, tmp):
            "--log-level", "lib.eal:error", "--log-level", "pmd.net.memif:error", "--"] + \
         ports + ["--flows", str(FLOWS), "--rate", RATE, "--duration", "2",
                  "--link-wait", "30", "--quiet", "--json", out]
-    with open(vlog, "w") as log:
-        vp = subprocess.Popen([vtepd, "-c", conf], stdin=subprocess.DEVNULL,
-                              stdout=log, stderr=subprocess.STDOUT)
     glog = os.path.join(tmp, "gen.log")
-    p = None
+    vp = p = None
     try:
+        with open(vlog, "w") as log:
+            vp = subprocess.Popen([vtepd, "-c", conf], stdin=subprocess.DEVNULL,
+                                  stdout=log, stderr=subprocess.STDOUT)
         print("$", " ".join(cmd))
         with open(glog, "w") as log:
             p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                                  stderr=subprocess.STDOUT)
-        # The summary is written before the generator tears its ports down.
-        # Stop vtepd as soon as it is there: on this kernel the generator's
-        # exit can stall for minutes while its memif peer still runs.
-        deadline = time.monotonic() + 90
-        while p.poll() is None and summary(out) is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        check(vp.poll() is None, "vtepd still runs after the trial")
+        # Observe the generator's exit without reaping it (peers.py says
+        # why); vtepd, its memif peer, is stopped first, then both reaped.
+        peers.wait_for(lambda: peers.exited(p) or peers.exited(vp), 120,
+                       "vtep-bench to end its 2 s trial (or vtepd to die)")
+        vtepd_ran = not peers.exited(vp)
     finally:
-        stop(vp)
-        if p is not None:
-            try:
-                p.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        for prefix in (vprefix, bprefix):
-            shutil.rmtree(dpdk_rundir(prefix), ignore_errors=True)
-    with open(glog) as f:
-        sys.stdout.write(f.read())
+        try:
+            rc = peers.end_all([(p, "vtep-bench"), (vp, "vtepd")])
+        finally:
+            for prefix in (vprefix, bprefix):
+                shutil.rmtree(dpdk_rundir(prefix), ignore_errors=True)
+            if os.path.exists(glog):
+                with open(glog) as f:
+                    sys.stdout.write(f.read())
     with open(vlog) as f:
         vtext = f.read()
-    check(p.returncode == 0, "vtep-bench exit %d (0 expected)" % p.returncode)
+    check(vtepd_ran, "vtepd still ran when vtep-bench had ended")
+    check(rc["vtepd"] == 0, "vtepd exit %d on SIGTERM (0 expected)" % rc["vtepd"])
+    check(rc["vtep-bench"] == 0, "vtep-bench exit %d (0 expected)" % rc["vtep-bench"])
     j = summary(out)
     check(j is not None, "vtep-bench wrote its summary")
     v = j["verify"]
