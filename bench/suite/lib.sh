@@ -171,9 +171,9 @@ suite_counter() {
 # access frames into "acc" and expects VXLAN from "und"; decap the other way
 # round. Verification follows the DUT: encap/decap for vtepd, plain for
 # testpmd (it forwards frames unchanged). The run ends the DUT: gen_run.py
-# stops it once the summary is written and before the generator exits (see
-# there why); start a DUT again for the next run. Exit status as
-# vtep-bench's.
+# stops it once the generator has written its summary and exited, and
+# reaps the generator only once the DUT is gone (see there why); start a
+# DUT again for the next run. Exit status as vtep-bench's.
 suite_gen_run() {
 	local dir=$1 json=$2; shift 2
 	local acc="net_memif0,role=client,rsize=14,socket=$suite_work/acc.sock$suite_sock_opts"
