@@ -402,6 +402,70 @@ field_u16(struct loader *l, const yaml_node_t *map, const char *base, const char
 	return 0;
 }
 
+/*
+ * A number in [min, max] or the word @kw: *is_kw tells which. Absent: def.
+ * @mult: the number must be a multiple of it (1: any).
+ */
+static int
+field_uint_or(struct loader *l, const yaml_node_t *map, const char *base, const char *key,
+	      uint64_t min, uint64_t max, uint64_t mult, uint64_t def, const char *kw,
+	      uint64_t *out, bool *is_kw)
+{
+	char path[PATH_BUF], q[SHOW_BUF];
+	const yaml_node_t *v;
+	int rc;
+
+	*out = def;
+	*is_kw = false;
+	rc = member(l, map, base, key, false, &v, path);
+	if (rc <= 0)
+		return rc;
+	if (want_scalar(l, v, path, "a number") < 0)
+		return -1;
+	if (v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && strcmp(SVAL(v), kw) == 0) {
+		*is_kw = true;
+		return 0;
+	}
+	if (v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	    (SVAL(v)[0] < '0' || SVAL(v)[0] > '9') && SVAL(v)[0] != '-')
+		return fail(l, v, path, "%s is neither a number (%" PRIu64 "-%" PRIu64 ") nor %s",
+			    show_node(q, v), min, max, kw);
+	if (get_uint(l, v, path, min, max, out) < 0)
+		return -1;
+	if (*out % mult != 0)
+		return fail(l, v, path, "%s is not a multiple of %" PRIu64, show_node(q, v), mult);
+	return 0;
+}
+
+/* One of the words @words (NULL-terminated); *out is its index. Absent: def. */
+static int
+field_word(struct loader *l, const yaml_node_t *map, const char *base, const char *key,
+	   const char *const *words, const char *what, unsigned def, unsigned *out)
+{
+	char path[PATH_BUF], q[SHOW_BUF], list[128];
+	const yaml_node_t *v;
+	size_t n = 0;
+	unsigned i;
+	int rc;
+
+	*out = def;
+	rc = member(l, map, base, key, false, &v, path);
+	if (rc <= 0)
+		return rc;
+	if (want_scalar(l, v, path, what) < 0)
+		return -1;
+	for (i = 0; words[i] != NULL; i++)
+		if (strcmp(SVAL(v), words[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	list[0] = '\0';
+	for (i = 0; words[i] != NULL && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
+				      i == 0 ? "" : words[i + 1] == NULL ? " or " : ", ", words[i]);
+	return fail(l, v, path, "%s is not %s (%s)", show_node(q, v), what, list);
+}
+
 static int
 field_bool(struct loader *l, const yaml_node_t *map, const char *base, const char *key,
 	   bool def, bool *out)
@@ -777,13 +841,14 @@ parse_port(struct loader *l, const yaml_node_t *m, const char *base, unsigned i,
 	   const unsigned long *lines)
 {
 	static const char *const keys[] = {
-		"name", "devargs", "role", "rx_queues", "rx_desc", "tx_desc", NULL,
+		"name", "devargs", "role", "rx_queues", "rx_desc", "tx_desc", "mac", NULL,
 	};
 	static const char *const desc[] = { "rx_desc", "tx_desc" };
 	struct conf_port *p = &l->c->ports[i];
 	char path[PATH_BUF], q[SHOW_BUF];
 	const yaml_node_t *v;
 	unsigned j, d;
+	int rc;
 
 	if (check_map(l, m, base, keys) < 0)
 		return -1;
@@ -821,7 +886,6 @@ parse_port(struct loader *l, const yaml_node_t *m, const char *base, unsigned i,
 	for (d = 0; d < 2; d++) {
 		uint16_t *out = d == 0 ? &p->rx_desc : &p->tx_desc;
 		uint64_t x;
-		int rc;
 
 		*out = 1024;
 		rc = member(l, m, base, desc[d], false, &v, path);
@@ -834,6 +898,12 @@ parse_port(struct loader *l, const yaml_node_t *m, const char *base, unsigned i,
 			return fail(l, v, path, "%" PRIu64 " is not a power of two (64-16384)", x);
 		*out = (uint16_t)x;
 	}
+	/* The underlay receives only frames to its MAC: some devices (pcap,
+	 * null, ring) invent one, and a lab or a benchmark needs a known one. */
+	rc = member(l, m, base, "mac", false, &v, path);
+	if (rc < 0 || (rc > 0 && get_mac(l, v, path, p->mac) < 0))
+		return -1;
+	p->has_mac = rc > 0;
 	return 0;
 }
 
@@ -999,13 +1069,15 @@ static int
 parse_underlay(struct loader *l, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
-		"port", "address", "gateway", "udp_port", "source_ports", "ttl", "df", "mtu",
-		"neighbors", NULL,
+		"port", "address", "gateway", "udp_port", "source_ports", "ttl", "tos", "ecn",
+		"df", "mtu", "neighbors", NULL,
 	};
+	static const char *const ecn_modes[] = { "rfc6040", "off", NULL };
 	struct conf_underlay *u = &l->c->underlay;
 	char path[PATH_BUF], s[INET_ADDRSTRLEN];
 	const yaml_node_t *m, *v;
-	uint16_t ttl;
+	uint64_t x;
+	unsigned ecn;
 	int rc;
 
 	if (member(l, root, "", "underlay", true, &m, path) < 0 ||
@@ -1035,9 +1107,19 @@ parse_underlay(struct loader *l, const yaml_node_t *root)
 	rc = member(l, m, "underlay", "source_ports", false, &v, path);
 	if (rc < 0 || (rc > 0 && get_port_range(l, v, path) < 0))
 		return -1;
-	if (field_u16(l, m, "underlay", "ttl", 1, 255, 64, &ttl) < 0)
+	if (field_uint_or(l, m, "underlay", "ttl", 1, 255, 1, 64, "inherit", &x,
+			  &u->ttl_inherit) < 0)
 		return -1;
-	u->ttl = (uint8_t)ttl;
+	u->ttl = (uint8_t)x;
+	/* The ECN bits of the outer TOS come from the ecn setting alone. */
+	if (field_uint_or(l, m, "underlay", "tos", 0, 252, 4, 0, "inherit", &x,
+			  &u->tos_inherit) < 0)
+		return -1;
+	u->tos = (uint8_t)x;
+	if (field_word(l, m, "underlay", "ecn", ecn_modes, "an ECN mode", CONF_ECN_RFC6040,
+		       &ecn) < 0)
+		return -1;
+	u->ecn = (enum conf_ecn)ecn;
 	if (field_bool(l, m, "underlay", "df", true, &u->df) < 0 ||
 	    field_u16(l, m, "underlay", "mtu", 576, 9216, 1500, &u->mtu) < 0)
 		return -1;
@@ -1138,8 +1220,10 @@ parse_vni(struct loader *l, const yaml_node_t *m, const char *base, unsigned vi)
 {
 	static const char *const keys[] = {
 		"vni", "access", "flood", "remotes", "group", "learning", "mac_limit", "ageing",
-		NULL,
+		"inner_vlan", NULL,
 	};
+	static const char *const vlan_modes[] = { "drop", "accept", NULL };
+	unsigned inner_vlan;
 	struct conf_vni *vni = &l->c->vnis[vi];
 	char path[PATH_BUF], q[SHOW_BUF], s[INET_ADDRSTRLEN];
 	const yaml_node_t *v;
@@ -1190,6 +1274,10 @@ parse_vni(struct loader *l, const yaml_node_t *m, const char *base, unsigned vi)
 	    field_u32(l, m, base, "mac_limit", 0, UINT32_MAX, 0, &vni->mac_limit) < 0 ||
 	    field_u32(l, m, base, "ageing", 0, UINT32_MAX, 300, &vni->ageing) < 0)
 		return -1;
+	if (field_word(l, m, base, "inner_vlan", vlan_modes, "an inner VLAN policy", 0,
+		       &inner_vlan) < 0)
+		return -1;
+	vni->inner_vlan_accept = inner_vlan == 1;
 	return 0;
 }
 

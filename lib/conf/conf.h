@@ -36,12 +36,19 @@ struct conf_port {
 	uint16_t rx_queues;              /**< default 1 */
 	uint16_t rx_desc;                /**< default 1024 */
 	uint16_t tx_desc;                /**< default 1024 */
+	bool has_mac;                    /**< set the port's MAC to @c mac */
+	uint8_t mac[6];
 };
 
 /** A static neighbour of the underlay (IP -> MAC), not resolved by ARP. */
 struct conf_neigh {
 	struct vtep_ip ip;
 	uint8_t mac[6];
+};
+
+enum conf_ecn {
+	CONF_ECN_RFC6040,                /**< RFC 6040 normal mode, both ways */
+	CONF_ECN_OFF,                    /**< outer Not-ECT; outer ECN ignored on receive */
 };
 
 struct conf_underlay {
@@ -51,7 +58,11 @@ struct conf_underlay {
 	struct vtep_ip gateway;          /**< next hop for off-link VTEPs; family 0 if none */
 	uint16_t udp_port;               /**< default 4789 */
 	uint16_t sport_min, sport_max;   /**< default 49152-65535 */
-	uint8_t ttl;                     /**< default 64 */
+	uint8_t ttl;                     /**< default 64; unused when ttl_inherit */
+	bool ttl_inherit;                /**< "inherit": the inner IPv4 TTL / IPv6 hop limit */
+	uint8_t tos;                     /**< outer DSCP, ECN bits 0, default 0 */
+	bool tos_inherit;                /**< "inherit": the inner packet's DSCP */
+	enum conf_ecn ecn;               /**< default CONF_ECN_RFC6040 */
 	bool df;                         /**< default true */
 	uint16_t mtu;                    /**< largest outer IP packet, default 1500 */
 	struct conf_neigh *neighbors;
@@ -79,6 +90,7 @@ struct conf_vni {
 	bool learning;                   /**< default true */
 	uint32_t mac_limit;              /**< default 0: none */
 	uint32_t ageing;                 /**< seconds, default 300, 0: never */
+	bool inner_vlan_accept;          /**< "inner_vlan: accept"; default drop (RFC 7348 section 6) */
 };
 
 struct conf_fdb {

@@ -82,6 +82,9 @@ test_full_file_sets_every_field(void **state)
 	assert_int_equal(c->ports[0].rx_queues, 2);
 	assert_int_equal(c->ports[0].rx_desc, 2048);
 	assert_int_equal(c->ports[0].tx_desc, 512);
+	assert_true(c->ports[0].has_mac);
+	assert_mac(c->ports[0].mac, "02:00:00:00:0a:01");
+	assert_false(c->ports[1].has_mac);
 	assert_string_equal(c->ports[1].name, "vm-1");
 	assert_string_equal(c->ports[1].devargs, "net_af_packet1,iface=veth-a");
 	assert_int_equal(c->ports[1].role, CONF_ROLE_ACCESS);
@@ -104,6 +107,10 @@ test_full_file_sets_every_field(void **state)
 	assert_int_equal(u->sport_min, 10000);
 	assert_int_equal(u->sport_max, 20000);
 	assert_int_equal(u->ttl, 32);
+	assert_false(u->ttl_inherit);
+	assert_int_equal(u->tos, 184);
+	assert_false(u->tos_inherit);
+	assert_int_equal(u->ecn, CONF_ECN_OFF);
 	assert_false(u->df);
 	assert_int_equal(u->mtu, 9000);
 	assert_int_equal(u->n_neighbors, 2);
@@ -128,6 +135,8 @@ test_full_file_sets_every_field(void **state)
 	assert_false(v->learning);
 	assert_int_equal(v->mac_limit, 4096);
 	assert_int_equal(v->ageing, 0);
+	assert_true(v->inner_vlan_accept);
+	assert_false(c->vnis[1].inner_vlan_accept);
 	v = &c->vnis[1];
 	assert_int_equal(v->vni, 16777215);
 	assert_int_equal(v->n_access, 2);
@@ -194,6 +203,10 @@ test_minimal_file_gets_defaults(void **state)
 	assert_int_equal(u->sport_min, 49152);
 	assert_int_equal(u->sport_max, 65535);
 	assert_int_equal(u->ttl, 64);
+	assert_false(u->ttl_inherit);
+	assert_int_equal(u->tos, 0);
+	assert_false(u->tos_inherit);
+	assert_int_equal(u->ecn, CONF_ECN_RFC6040);
 	assert_true(u->df);
 	assert_int_equal(u->mtu, 1500);
 	assert_int_equal(u->n_neighbors, 0);
@@ -203,6 +216,8 @@ test_minimal_file_gets_defaults(void **state)
 	assert_int_equal(c->vnis[0].flood_mode, CONF_FLOOD_HEAD_END);
 	assert_int_equal(c->vnis[0].n_remotes, 0);
 	assert_true(c->vnis[0].learning);
+	assert_false(c->vnis[0].inner_vlan_accept);
+	assert_false(c->ports[0].has_mac);
 	assert_int_equal(c->vnis[0].mac_limit, 0);
 	assert_int_equal(c->vnis[0].ageing, 300);
 	assert_int_equal(c->n_fdb, 0);
@@ -441,6 +456,35 @@ test_load_string_loads(void **state)
 	assert_string_equal(c->path, "api");
 	assert_int_equal(c->vnis[0].vni, 7);
 	assert_int_equal(c->underlay.udp_port, 4789);
+	conf_free(c);
+}
+
+/* "inherit" for the outer TTL and TOS, beside the numbers. */
+static void
+test_tos_ttl_inherit(void **state)
+{
+	static const char doc[] =
+		"ports:\n"
+		"  - { name: uplink, devargs: net_null0, role: underlay }\n"
+		"  - { name: vm, devargs: net_null1, role: access }\n"
+		"underlay:\n"
+		"  port: uplink\n"
+		"  address: 198.18.0.1/24\n"
+		"  ttl: inherit\n"
+		"  tos: inherit\n"
+		"  ecn: rfc6040\n"
+		"vnis:\n"
+		"  - { vni: 100, access: [{ port: vm }], inner_vlan: drop }\n";
+	struct conf *c;
+
+	(void)state;
+	c = conf_load_string(doc, strlen(doc), "inherit", err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_true(c->underlay.ttl_inherit);
+	assert_true(c->underlay.tos_inherit);
+	assert_int_equal(c->underlay.ecn, CONF_ECN_RFC6040);
+	assert_false(c->vnis[0].inner_vlan_accept);
 	conf_free(c);
 }
 
@@ -733,6 +777,7 @@ main(void)
 		cmocka_unit_test(test_duplicate_among_many_is_found),
 		cmocka_unit_test(test_fdb_over_capacity_fails),
 		cmocka_unit_test(test_port_find),
+		cmocka_unit_test(test_tos_ttl_inherit),
 		cmocka_unit_test(test_free_null_is_noop),
 	};
 
