@@ -191,8 +191,13 @@ snap_build(struct ctl *c)
 
 	if (s == NULL)
 		return NULL;
+	s->decap.local_mac = vd.ports[vd.underlay].mac;
 	s->decap.local_ip = u->address.v4;
+	/* A /31 (RFC 3021) or /32 has no broadcast address. */
+	if (u->prefix_len < 31)
+		s->decap.bcast_ip = u->address.v4 | ~c->mask;
 	s->decap.udp_port = rte_cpu_to_be_16(u->udp_port);
+	s->decap.ecn = u->ecn == CONF_ECN_RFC6040;
 
 	while (size < cf->n_vnis * 2)
 		size *= 2;
@@ -223,7 +228,7 @@ snap_build(struct ctl *c)
 		p.src = u->address;
 		p.dst = r->ip;
 		p.udp_port = u->udp_port;
-		p.ttl = u->ttl;
+		p.ttl = u->ttl_inherit ? VTEP_TTL_DEFAULT : u->ttl;
 		p.df = u->df;
 		if (vtep_tmpl_build(&d->tmpl, &p) == 0)
 			d->resolved = true;
@@ -239,6 +244,7 @@ snap_build(struct ctl *c)
 		v->vni = cv->vni;
 		v->slot = (uint16_t)i;
 		v->learning = cv->learning;
+		v->inner_vlan_accept = cv->inner_vlan_accept;
 		while (s->vni_val[h] != 0)
 			h = (h + 1) & s->vni_mask;
 		s->vni_key[h] = cv->vni;

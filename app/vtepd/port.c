@@ -58,6 +58,9 @@ port_setup(struct vtepd *d, const struct conf_port *cp, struct vtepd_port *p)
 	}
 	if (di.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	/* A non-zero outer UDP checksum is verified: by the port when it can. */
+	if (p->underlay && (di.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM))
+		ec.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 
 	rc = rte_eth_dev_configure(p->id, cp->rx_queues, (uint16_t)d->n_workers, &ec);
 	if (rc != 0) {
@@ -93,6 +96,16 @@ port_setup(struct vtepd *d, const struct conf_port *cp, struct vtepd_port *p)
 		rte_eth_allmulticast_enable(p->id);
 	else
 		rte_eth_promiscuous_enable(p->id);
+	if (cp->has_mac) {
+		struct rte_ether_addr mac;
+
+		memcpy(mac.addr_bytes, cp->mac, RTE_ETHER_ADDR_LEN);
+		rc = rte_eth_dev_default_mac_addr_set(p->id, &mac);
+		if (rc != 0) {
+			VLOG(ERR, "port %s: cannot set MAC: %s", cp->name, strerror(-rc));
+			return rc;
+		}
+	}
 	rte_eth_macaddr_get(p->id, &p->mac);
 	return 0;
 }

@@ -116,6 +116,11 @@ queues_assign(struct vtepd *d)
 		e->sport_span = (uint16_t)(u->sport_max - u->sport_min + 1);
 		e->mtu = u->mtu;
 		e->df = u->df;
+		e->tos = u->tos;
+		e->tos_inherit = u->tos_inherit;
+		e->ttl = u->ttl_inherit ? VTEP_TTL_DEFAULT : u->ttl;
+		e->ttl_inherit = u->ttl_inherit;
+		e->ecn = u->ecn == CONF_ECN_RFC6040;
 		e->csum_offload = d->ports[d->underlay].ip_csum;
 		/* Workers start their IPv4 ids apart so that they rarely meet. */
 		e->ip_id = (uint16_t)(i * (65536 / d->n_workers));

@@ -45,6 +45,7 @@ struct dp_vni {
 	uint32_t vni;
 	uint16_t slot;                   /* counter slot, stable while the VNI lives */
 	bool learning;
+	bool inner_vlan_accept;          /* tagged inner frames delivered, not dropped */
 	uint16_t n_local;
 	struct dp_binding local[VTEPD_MAX_LOCAL];
 	uint32_t n_flood;

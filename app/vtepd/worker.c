@@ -239,6 +239,7 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 		const struct dp_vni *v;
 		const struct rte_ether_hdr *eth;
 		enum vtep_rx_kind k;
+		enum vtep_drop why;
 
 		if (i + PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + PREFETCH_AHEAD], void *));
@@ -265,10 +266,16 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 			rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - inf.inner_len));
 		/* Offload flags of the outer frame mean nothing for the inner one. */
 		m->ol_flags = 0;
+		why = vtep_decap_inner(m, inf.outer_tos, s->decap.ecn, v->inner_vlan_accept);
+		if (unlikely(why != VTEP_DROP_NONE)) {
+			drop(w, m, why);
+			continue;
+		}
 
 		eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		dslot[nok] = -1;
-		if (v->learning && rte_is_valid_assigned_ether_addr(&eth->src_addr))
+		/* vtep_decap_inner() refused a source that is no unicast MAC. */
+		if (v->learning)
 			batch_add(&sb, v->vni, &eth->src_addr, nok, inf.outer_src);
 		if (v->n_local > 1 && rte_is_unicast_ether_addr(&eth->dst_addr))
 			dslot[nok] = (int8_t)batch_add(&db, v->vni, &eth->dst_addr, nok, 0);
@@ -338,6 +345,8 @@ flood_from_access(struct worker *w, const struct dp_snap *s, const struct dp_vni
 	const struct vtep_tmpl *tmpl[VTEPD_BURST];
 	struct rte_mbuf *out[VTEPD_BURST];
 	struct vni_ctr *c = &w->vni[v->slot];
+	/* Every tunnel copy has the outer TOS and TTL of the original. */
+	struct vtep_qos q = vtep_encap_qos(&w->encap, m);
 	unsigned n = 0, i, copies;
 	uint32_t j;
 
@@ -358,7 +367,7 @@ flood_from_access(struct worker *w, const struct dp_snap *s, const struct dp_vni
 				w->drops[VTEP_DROP_NO_MBUF] += n;
 			} else {
 				br = bum_replicate(&vd.bum, &w->encap, cp, tmpl, n, v->vni,
-						   vtep_sport(&w->encap, vtep_flow_hash(cp)), out);
+						   vtep_sport(&w->encap, vtep_flow_hash(cp)), q, out);
 				for (i = 0; i < br.sent; i++)
 					tx_enqueue(w, vd.ports[vd.underlay].id, out[i]);
 				c->flood_copies += br.sent;
@@ -376,7 +385,7 @@ flood_from_access(struct worker *w, const struct dp_snap *s, const struct dp_vni
 		struct bum_result br;
 
 		br = bum_replicate(&vd.bum, &w->encap, m, tmpl, n, v->vni,
-				   vtep_sport(&w->encap, vtep_flow_hash(m)), out);
+				   vtep_sport(&w->encap, vtep_flow_hash(m)), q, out);
 		for (i = 0; i < br.sent; i++)
 			tx_enqueue(w, vd.ports[vd.underlay].id, out[i]);
 		c->flood_copies += br.sent;
@@ -426,6 +435,18 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 			continue;
 		}
 		eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		/* What a bridge port refuses (the Linux bridge's
+		 * br_handle_frame): a source that is no unicast MAC, and the
+		 * 802.1D link-local groups, which are never forwarded. */
+		if (unlikely(!rte_is_valid_assigned_ether_addr(&eth->src_addr))) {
+			drop(w, m, VTEP_DROP_ACCESS_BAD_SRC);
+			continue;
+		}
+		if (unlikely(rte_is_multicast_ether_addr(&eth->dst_addr)) &&
+		    vtep_link_local(&eth->dst_addr)) {
+			drop(w, m, VTEP_DROP_ACCESS_LINK_LOCAL);
+			continue;
+		}
 		slot = VTEPD_UNTAGGED_SLOT;
 		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
 			const struct rte_vlan_hdr *vh = (const void *)(eth + 1);
@@ -460,7 +481,7 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 		vn[nok] = &s->vnis[vi - 1];
 		vlan[nok] = tag;
 		dslot[nok] = -1;
-		if (vn[nok]->learning && rte_is_valid_assigned_ether_addr(&eth->src_addr))
+		if (vn[nok]->learning)
 			batch_add(&sb, vn[nok]->vni, &eth->src_addr, nok, tag);
 		if (rte_is_unicast_ether_addr(&eth->dst_addr))
 			dslot[nok] = (int8_t)batch_add(&db, vn[nok]->vni, &eth->dst_addr, nok, 0);
@@ -504,7 +525,8 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 			hash = vtep_flow_hash(m);
 			uint32_t inner = rte_pktmbuf_pkt_len(m);
 
-			why = vtep_encap(&w->encap, &r->tmpl, m, v->vni, vtep_sport(&w->encap, hash));
+			why = vtep_encap(&w->encap, &r->tmpl, m, v->vni, vtep_sport(&w->encap, hash),
+					 vtep_encap_qos(&w->encap, m));
 			if (unlikely(why != VTEP_DROP_NONE)) {
 				drop(w, m, why);
 				break;

@@ -35,7 +35,8 @@ tunnel_copy(const struct bum_pools *pools, struct rte_mbuf *m)
 struct bum_result
 bum_replicate(const struct bum_pools *pools, struct vtep_encap_ctx *c,
 	      struct rte_mbuf *m, const struct vtep_tmpl *const *tmpl,
-	      unsigned n, uint32_t vni, uint16_t sport, struct rte_mbuf **out)
+	      unsigned n, uint32_t vni, uint16_t sport, struct vtep_qos q,
+	      struct rte_mbuf **out)
 {
 	struct bum_result r = { 0 };
 	enum vtep_drop d;
@@ -60,7 +61,7 @@ bum_replicate(const struct bum_pools *pools, struct vtep_encap_ctx *c,
 			r.no_mbuf++;
 			continue;
 		}
-		d = vtep_encap(c, tmpl[i], t, vni, sport);
+		d = vtep_encap(c, tmpl[i], t, vni, sport, q);
 		if (unlikely(d != VTEP_DROP_NONE)) {
 			rte_pktmbuf_free(t);
 			r.other++;
@@ -73,7 +74,7 @@ bum_replicate(const struct bum_pools *pools, struct vtep_encap_ctx *c,
 	/* The last copy is the original itself. Its data is shared with the
 	 * clones only through refcounts, and prepend writes into its own
 	 * headroom, which no clone reads. */
-	d = vtep_encap(c, tmpl[n - 1], m, vni, sport);
+	d = vtep_encap(c, tmpl[n - 1], m, vni, sport, q);
 	if (unlikely(d != VTEP_DROP_NONE)) {
 		rte_pktmbuf_free(m);
 		r.other++;

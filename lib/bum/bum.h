@@ -43,13 +43,14 @@ struct bum_result {
  * @p tmpl[0..n-1]. @p m is consumed whatever happens: it becomes the last
  * copy, or is freed.
  *
+ * @param q   outer TOS and TTL, vtep_encap_qos() of @p m, the same for every copy
  * @param out room for @p n mbufs; each is a complete frame for the underlay
  * @return counts of copies made and lost. No copy is made when the
  *   encapsulated frame would exceed c->mtu (why = VTEP_DROP_MTU_EXCEEDED).
  */
 struct bum_result bum_replicate(const struct bum_pools *pools, struct vtep_encap_ctx *c,
 				struct rte_mbuf *m, const struct vtep_tmpl *const *tmpl,
-				unsigned n, uint32_t vni, uint16_t sport,
+				unsigned n, uint32_t vni, uint16_t sport, struct vtep_qos q,
 				struct rte_mbuf **out);
 
 /**

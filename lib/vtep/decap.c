@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Receive-side validation of underlay frames. vtepd owns its ports, often in
+ * promiscuous mode, so this makes every check that the NIC's filter and the
+ * Linux IPv4 and UDP input paths make before the kernel's vxlan_rcv() sees a
+ * frame, then the VXLAN checks of RFC 7348 section 5. docs/CONFORMANCE.md
+ * lists each check with its test.
+ */
 #include <netinet/in.h>
 
 #include <rte_arp.h>
@@ -10,6 +17,36 @@ drop(struct vtep_rx_info *i, enum vtep_drop why)
 {
 	i->drop = why;
 	return VTEP_RX_DROP;
+}
+
+/*
+ * Sources the kernel's route input calls martian (ip_route_input_slow,
+ * fib_validate_source): multicast, the limited broadcast, 0.0.0.0/8,
+ * 127.0.0.0/8, and our own or our prefix's broadcast address. A VTEP must
+ * not learn an inner MAC behind any of them.
+ */
+static inline bool
+martian_source(const struct vtep_decap_ctx *ctx, rte_be32_t src)
+{
+	uint32_t a = rte_be_to_cpu_32(src);
+
+	return (a >> 28) == 0xe || a == 0xffffffffu || (a >> 24) == 0 || (a >> 24) == 127 ||
+	       src == ctx->local_ip || (ctx->bcast_ip != 0 && src == ctx->bcast_ip);
+}
+
+/* A non-zero UDP checksum: the port's verdict where it gives one, else ours. */
+static inline bool
+udp_csum_bad(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off)
+{
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:  /* data intact, field not filled in */
+		return false;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		return true;
+	default:
+		return rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)l4_off) != 0;
+	}
 }
 
 enum vtep_rx_kind
@@ -31,6 +68,21 @@ vtep_decap_classify(const struct vtep_decap_ctx *ctx, const struct rte_mbuf *m,
 	i->drop = VTEP_DROP_NONE;
 	if (unlikely(len < sizeof(*eth)))
 		return drop(i, VTEP_DROP_TRUNCATED);
+	/* The NIC's unicast filter: a promiscuous port passes every frame on
+	 * the wire, and the kernel drops those for other hosts
+	 * (PACKET_OTHERHOST) before IP sees them. */
+	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &ctx->local_mac))) {
+		if (!rte_is_broadcast_ether_addr(&eth->dst_addr))
+			return drop(i, VTEP_DROP_ETH_NOT_OURS);
+		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+			return VTEP_RX_PUNT;
+		/* RFC 1122 3.3.6: a datagram received by link-layer broadcast
+		 * whose IP destination is no broadcast or multicast address
+		 * SHOULD be discarded. VXLAN and echo requests to the VTEP
+		 * address are unicast, so nothing else is taken from a
+		 * broadcast frame. */
+		return drop(i, VTEP_DROP_L2_BCAST_NOT_ARP);
+	}
 	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
 		return VTEP_RX_PUNT;
 	if (unlikely(eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)))
@@ -46,6 +98,8 @@ vtep_decap_classify(const struct vtep_decap_ctx *ctx, const struct rte_mbuf *m,
 		return drop(i, VTEP_DROP_IP_BAD_HDR);
 	if (unlikely(len < off + ihl))
 		return drop(i, VTEP_DROP_TRUNCATED);
+	/* A frame shorter than its IP packet is cut; a longer one carries
+	 * Ethernet padding, which the inner frame does not include. */
 	if (unlikely(off + ip_len > pkt_len))
 		return drop(i, VTEP_DROP_TRUNCATED);
 	/* A PMD that verified the checksum says so; otherwise verify here. */
@@ -56,14 +110,16 @@ vtep_decap_classify(const struct vtep_decap_ctx *ctx, const struct rte_mbuf *m,
 		return drop(i, VTEP_DROP_IP_BAD_CSUM);
 	if (unlikely(ip->dst_addr != ctx->local_ip))
 		return drop(i, VTEP_DROP_NOT_FOR_US);
+	if (unlikely(martian_source(ctx, ip->src_addr)))
+		return drop(i, VTEP_DROP_IP_BAD_SRC);
 	if (unlikely(ip->next_proto_id != IPPROTO_UDP)) {
 		if (ip->next_proto_id == IPPROTO_ICMP)
 			return VTEP_RX_PUNT;
 		return drop(i, VTEP_DROP_NOT_FOR_US);
 	}
 	/* Fragments are dropped rather than reassembled: RFC 7348 section 4.3
-	 * expects VTEPs not to fragment, and reassembly at line rate would cost
-	 * state per flow. */
+	 * lets the destination VTEP discard them, and reassembly at line rate
+	 * would cost state per flow. */
 	if (unlikely(ip->fragment_offset &
 		     rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)))
 		return drop(i, VTEP_DROP_IP_FRAGMENT);
@@ -75,20 +131,31 @@ vtep_decap_classify(const struct vtep_decap_ctx *ctx, const struct rte_mbuf *m,
 	udp = (const void *)(p + off);
 	if (unlikely(udp->dst_port != ctx->udp_port))
 		return drop(i, VTEP_DROP_NOT_FOR_US);
+	/* The UDP length must be the IP payload's. The kernel drops a longer
+	 * one and trims the packet to a shorter one; we drop both: the inner
+	 * frame's end is taken from these lengths, and with the usual zero
+	 * UDP checksum nothing else tells which of the two is right. */
+	if (unlikely(rte_be_to_cpu_16(udp->dgram_len) != ip_len - ihl))
+		return drop(i, VTEP_DROP_UDP_BAD_LEN);
+	/* RFC 7348 section 5: a zero checksum MUST be accepted; a non-zero
+	 * one MAY be verified, and if it is, a wrong one MUST be dropped. The
+	 * kernel verifies it, and so do we. */
+	if (unlikely(udp->dgram_cksum != 0) && udp_csum_bad(m, ip, off))
+		return drop(i, VTEP_DROP_UDP_BAD_CSUM);
 	off += sizeof(*udp);
 	vx = (const void *)(p + off);
 	/* Only the I flag is checked; the other flag bits and the reserved
-	 * fields are ignored on receive (RFC 7348 section 5). */
+	 * fields are ignored on receive as RFC 7348 section 5 says. The
+	 * kernel diverges here and drops frames with reserved bits set. */
 	if (unlikely(!(vx->vx_flags & rte_cpu_to_be_32((uint32_t)VTEP_VXLAN_FLAG_I << 24))))
 		return drop(i, VTEP_DROP_VXLAN_BAD_FLAGS);
 	off += sizeof(*vx);
-	/* The inner frame ends where the outer IP packet does: trailing
-	 * Ethernet padding of the outer frame is not part of it. */
 	if (unlikely(sizeof(*eth) + ip_len < off + sizeof(struct rte_ether_hdr)))
 		return drop(i, VTEP_DROP_INNER_TOO_SHORT);
 
 	i->vni = rte_be_to_cpu_32(vx->vx_vni) >> 8;
 	i->outer_src = ip->src_addr;
+	i->outer_tos = ip->type_of_service;
 	i->outer_len = (uint16_t)off;
 	i->inner_len = (uint16_t)(sizeof(*eth) + ip_len - off);
 	return VTEP_RX_VXLAN;

@@ -51,13 +51,15 @@ vtep_tmpl_build(struct vtep_tmpl *t, const struct vtep_tmpl_params *p)
 	h->ip.version_ihl = RTE_IPV4_VHL_DEF;
 	h->ip.type_of_service = 0;
 	h->ip.fragment_offset = p->df ? rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) : 0;
-	h->ip.time_to_live = p->ttl;
 	h->ip.next_proto_id = IPPROTO_UDP;
 	h->ip.src_addr = p->src.v4;
 	h->ip.dst_addr = p->dst.v4;
-	/* Length, id and checksum are zero here; vtep_encap() adds the first
-	 * two to this partial sum per packet. */
+	/* TOS, length, id, TTL and checksum are zero in this partial sum;
+	 * vtep_encap() adds the packet's values. The header keeps the TTL for
+	 * those that send it as it is (the benchmark's generator). */
+	h->ip.time_to_live = 0;
 	t->ip_sum = vtep_csum_fold(__rte_raw_cksum(&h->ip, sizeof(h->ip), 0));
+	h->ip.time_to_live = p->ttl;
 
 	/* UDP checksum stays 0: RFC 7348 allows it over IPv4, and the inner
 	 * frame carries its own end-to-end checksums. */

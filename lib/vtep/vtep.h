@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
@@ -81,9 +82,9 @@ struct vtep_tmpl_params {
  */
 struct vtep_tmpl {
 	struct vtep_outer4 hdr;
-	/** Ones' complement sum of the IPv4 header with total length, id and
-	 * checksum zero, folded to 16 bits, over words read in memory order:
-	 * the packet's length and id (network order) are added to it. */
+	/** Ones' complement sum of the IPv4 header with TOS, total length,
+	 * id, TTL and checksum zero, folded to 16 bits, over words read in
+	 * memory order: vtep_encap() adds the packet's values of those. */
 	uint16_t ip_sum;
 } __rte_aligned(64);
 
@@ -95,6 +96,13 @@ struct vtep_tmpl {
  */
 int vtep_tmpl_build(struct vtep_tmpl *t, const struct vtep_tmpl_params *p);
 
+/** ECN codepoints, the low two bits of the IPv4 TOS / IPv6 traffic class. */
+#define VTEP_ECN_MASK    0x03
+#define VTEP_ECN_NOT_ECT 0x00
+#define VTEP_ECN_ECT1    0x01
+#define VTEP_ECN_ECT0    0x02
+#define VTEP_ECN_CE      0x03
+
 /** How the data plane fills the per-packet fields of the outer header. */
 struct vtep_encap_ctx {
 	uint16_t sport_min;   /**< source port range, host order, inclusive */
@@ -103,7 +111,86 @@ struct vtep_encap_ctx {
 	bool csum_offload;    /**< the underlay port computes the outer IPv4 checksum */
 	bool df;              /**< DF set: IPv4 id stays 0 (RFC 6864) */
 	uint16_t ip_id;       /**< next IPv4 id when DF is clear; per worker */
+	uint8_t tos;          /**< outer DSCP (ECN bits 0) unless tos_inherit */
+	uint8_t ttl;          /**< outer TTL unless ttl_inherit */
+	bool tos_inherit;     /**< DSCP from the inner IPv4/IPv6 packet */
+	bool ttl_inherit;     /**< TTL from the inner IPv4 TTL / IPv6 hop limit */
+	bool ecn;             /**< RFC 6040 normal mode: ECN from the inner packet */
 };
+
+/** The outer TOS and TTL of one frame, computed once for all its copies. */
+struct vtep_qos {
+	uint8_t tos;
+	uint8_t ttl;
+};
+
+/* The ethertype of an inner frame past one 802.1Q/802.1ad tag, and the
+ * offset of what follows it; 0 when the frame is too short for either. */
+static inline uint16_t
+vtep_inner_type(const uint8_t *p, uint32_t len, uint32_t *off)
+{
+	uint16_t et;
+
+	if (unlikely(len < sizeof(struct rte_ether_hdr)))
+		return 0;
+	memcpy(&et, p + 12, sizeof(et));
+	*off = sizeof(struct rte_ether_hdr);
+	if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN) ||
+	    et == rte_cpu_to_be_16(RTE_ETHER_TYPE_QINQ)) {
+		if (len < sizeof(struct rte_ether_hdr) + sizeof(struct rte_vlan_hdr))
+			return 0;
+		memcpy(&et, p + 16, sizeof(et));
+		*off += sizeof(struct rte_vlan_hdr);
+	}
+	return et;
+}
+
+/**
+ * The outer TOS and TTL for inner frame @p m, as the kernel's
+ * ip_tunnel_ecn_encap() and ip_tunnel_get_ttl() choose them: DSCP
+ * configured or inherited; ECN copied from the inner packet, CE sent as
+ * ECT(0) (RFC 6040 section 4.1, normal mode), Not-ECT for a non-IP frame;
+ * TTL configured or inherited, the default for a non-IP frame.
+ */
+static inline struct vtep_qos
+vtep_encap_qos(const struct vtep_encap_ctx *c, const struct rte_mbuf *m)
+{
+	struct vtep_qos q = { .tos = c->tos, .ttl = c->ttl };
+	const uint8_t *p;
+	uint8_t ds = 0, hl = 0;
+	uint32_t len, off = 0;
+	uint16_t et;
+
+	if (likely(!(c->tos_inherit | c->ttl_inherit | c->ecn)))
+		return q;
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	len = rte_pktmbuf_data_len(m);
+	et = vtep_inner_type(p, len, &off);
+	if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) &&
+	    len >= off + sizeof(struct rte_ipv4_hdr)) {
+		const struct rte_ipv4_hdr *ip = (const void *)(p + off);
+
+		ds = ip->type_of_service;
+		hl = ip->time_to_live;
+	} else if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6) &&
+		   len >= off + sizeof(struct rte_ipv6_hdr)) {
+		const struct rte_ipv6_hdr *ip = (const void *)(p + off);
+
+		ds = (uint8_t)(rte_be_to_cpu_32(ip->vtc_flow) >> RTE_IPV6_HDR_TC_SHIFT);
+		hl = ip->hop_limits;
+	}
+	if (c->tos_inherit)
+		q.tos = ds & (uint8_t)~VTEP_ECN_MASK;
+	if (c->ecn) {
+		uint8_t e = ds & VTEP_ECN_MASK;
+
+		q.tos |= e == VTEP_ECN_CE ? VTEP_ECN_ECT0 : e;
+	}
+	/* A TTL of 0 is never sent (RFC 1122 3.2.1.7): the default then. */
+	if (c->ttl_inherit)
+		q.ttl = hl != 0 ? hl : VTEP_TTL_DEFAULT;
+	return q;
+}
 
 /**
  * Hash of the inner frame's L2 to L4 headers, spread over the whole 32 bits:
@@ -135,12 +222,13 @@ vtep_csum_fold(uint32_t sum)
  *
  * @param vni   VNI, host order
  * @param sport UDP source port, host order
+ * @param q     outer TOS and TTL (vtep_encap_qos() of the inner frame)
  * @return VTEP_DROP_NONE, VTEP_DROP_MTU_EXCEEDED (the outer packet would be
  *   larger than c->mtu; @p m is untouched) or VTEP_DROP_NO_HEADROOM.
  */
 static inline enum vtep_drop
 vtep_encap(struct vtep_encap_ctx *c, const struct vtep_tmpl *t,
-	   struct rte_mbuf *m, uint32_t vni, uint16_t sport)
+	   struct rte_mbuf *m, uint32_t vni, uint16_t sport, struct vtep_qos q)
 {
 	uint32_t inner = rte_pktmbuf_pkt_len(m);
 	uint32_t ip_len = inner + VTEP_OUTER4_IP_OVERHEAD;
@@ -156,6 +244,8 @@ vtep_encap(struct vtep_encap_ctx *c, const struct vtep_tmpl *t,
 	rte_memcpy(h, &t->hdr, sizeof(*h));
 	if (!c->df)
 		id = c->ip_id++;
+	h->ip.type_of_service = q.tos;
+	h->ip.time_to_live = q.ttl;
 	h->ip.total_length = rte_cpu_to_be_16((uint16_t)ip_len);
 	h->ip.packet_id = rte_cpu_to_be_16(id);
 	h->udp.dgram_len = rte_cpu_to_be_16((uint16_t)(inner + sizeof(h->udp) + sizeof(h->vxlan)));
@@ -168,12 +258,14 @@ vtep_encap(struct vtep_encap_ctx *c, const struct vtep_tmpl *t,
 		h->ip.hdr_checksum = 0;
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 	} else {
-		/* Incremental: the template's sum plus the two fields that vary.
+		/* Incremental: the template's sum plus the fields that vary.
 		 * The sum is over 16-bit words as they lie in memory (network
 		 * order), so the fields are added in that order too and the
-		 * result is stored as is. */
+		 * result is stored as is. TOS is the low byte of its word, TTL
+		 * the high byte of its own. */
 		uint32_t sum = (uint32_t)t->ip_sum + rte_cpu_to_be_16((uint16_t)ip_len) +
-			       rte_cpu_to_be_16(id);
+			       rte_cpu_to_be_16(id) + rte_cpu_to_be_16(q.tos) +
+			       rte_cpu_to_be_16((uint16_t)(q.ttl << 8));
 
 		h->ip.hdr_checksum = (uint16_t)~vtep_csum_fold(sum);
 	}
@@ -182,8 +274,11 @@ vtep_encap(struct vtep_encap_ctx *c, const struct vtep_tmpl *t,
 
 /** What the data plane accepts on the underlay. */
 struct vtep_decap_ctx {
+	struct rte_ether_addr local_mac; /**< the underlay port's MAC */
 	rte_be32_t local_ip;  /**< local VTEP address */
+	rte_be32_t bcast_ip;  /**< broadcast address of its prefix, 0 if none */
 	rte_be16_t udp_port;  /**< VXLAN destination port */
+	bool ecn;             /**< RFC 6040 decapsulation (else outer ECN ignored) */
 };
 
 /** Result of classifying one underlay frame. */
@@ -196,6 +291,7 @@ enum vtep_rx_kind {
 struct vtep_rx_info {
 	uint32_t vni;          /**< host order */
 	rte_be32_t outer_src;  /**< remote VTEP address */
+	uint8_t outer_tos;     /**< outer IPv4 TOS, for ECN decapsulation */
 	uint16_t outer_len;    /**< bytes to strip before the inner frame */
 	uint16_t inner_len;    /**< length of the inner frame, without outer padding */
 	enum vtep_drop drop;
@@ -204,17 +300,108 @@ struct vtep_rx_info {
 /**
  * Classify one frame received on the underlay port and validate it as VXLAN.
  *
- * Accepts IPv4 to ctx->local_ip, UDP to ctx->udp_port, I flag set. Reserved
- * bits of the VXLAN header are ignored on receive as RFC 7348 asks. Whether
- * the VNI is configured is for the caller to decide (VTEP_DROP_UNKNOWN_VNI).
+ * Accepts a frame to ctx->local_mac carrying IPv4 from a unicast source to
+ * ctx->local_ip, UDP to ctx->udp_port whose length is the IP payload's and
+ * whose checksum is zero or right, and a VXLAN header with the I flag set.
+ * Reserved bits of the VXLAN header are ignored on receive as RFC 7348 asks.
+ * ARP to us or broadcast, and ICMP to us, are punted. Whether the VNI is
+ * configured is for the caller to decide (VTEP_DROP_UNKNOWN_VNI), and so are
+ * the checks of the inner frame (vtep_decap_inner()).
  *
  * @return VTEP_RX_VXLAN, VTEP_RX_PUNT, or VTEP_RX_DROP with i->drop one of
- *   TRUNCATED, IP_BAD_HDR, IP_BAD_CSUM, IP_FRAGMENT, NOT_FOR_US,
+ *   TRUNCATED, ETH_NOT_OURS, L2_BCAST_NOT_ARP, IP_BAD_HDR, IP_BAD_CSUM,
+ *   IP_BAD_SRC, IP_FRAGMENT, NOT_FOR_US, UDP_BAD_LEN, UDP_BAD_CSUM,
  *   VXLAN_BAD_FLAGS, INNER_TOO_SHORT.
  */
 enum vtep_rx_kind vtep_decap_classify(const struct vtep_decap_ctx *ctx,
 				      const struct rte_mbuf *m,
 				      struct vtep_rx_info *i);
+
+/* IEEE 802.1D link-local groups 01:80:c2:00:00:00-0f (STP, pause, LACP,
+ * LLDP, 802.1X): a bridge never forwards them. */
+static inline bool
+vtep_link_local(const struct rte_ether_addr *a)
+{
+	static const uint8_t pfx[5] = { 0x01, 0x80, 0xc2, 0x00, 0x00 };
+
+	return memcmp(a->addr_bytes, pfx, sizeof(pfx)) == 0 && (a->addr_bytes[5] & 0xf0) == 0;
+}
+
+/* Set ECN CE in an IPv4 header that is ECN-capable, fixing its checksum
+ * incrementally (RFC 1624). */
+static inline void
+vtep_ipv4_set_ce(struct rte_ipv4_hdr *ip)
+{
+	uint16_t old = rte_be_to_cpu_16(*(const unaligned_uint16_t *)ip);
+	uint16_t new = old | VTEP_ECN_CE;
+	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(ip->hdr_checksum) + (uint16_t)~old + new;
+
+	ip->type_of_service |= VTEP_ECN_CE;
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~vtep_csum_fold(sum));
+}
+
+/**
+ * Checks of the inner frame of a valid VXLAN frame, after its outer headers
+ * were stripped, and its ECN decapsulation (RFC 6040 section 4.2, as the
+ * kernel's IP_ECN_decapsulate() does it: an outer CE marks an ECN-capable
+ * inner packet CE and drops a Not-ECT one; other outer codepoints leave the
+ * inner packet as it is). A bridge's checks come first: a multicast or zero
+ * source MAC and the 802.1D link-local groups are dropped.
+ *
+ * @param outer_tos   the outer TOS (vtep_rx_info.outer_tos)
+ * @param ecn         apply RFC 6040 decapsulation
+ * @param accept_vlan the VNI takes VLAN-tagged inner frames (RFC 7348
+ *                    section 6: discarded unless configured otherwise)
+ * @return VTEP_DROP_NONE, or INNER_BAD_SRC, INNER_LINK_LOCAL, INNER_VLAN,
+ *   INNER_IP_TRUNC, ECN_CE_NOT_ECT; @p m is changed only when it sets CE.
+ */
+static inline enum vtep_drop
+vtep_decap_inner(struct rte_mbuf *m, uint8_t outer_tos, bool ecn, bool accept_vlan)
+{
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	const struct rte_ether_hdr *eth = (const void *)p;
+	uint32_t len = rte_pktmbuf_data_len(m), off = 0;
+	uint16_t et;
+
+	/* The caller's classification guarantees a whole Ethernet header. */
+	if (unlikely(!rte_is_valid_assigned_ether_addr(&eth->src_addr)))
+		return VTEP_DROP_INNER_BAD_SRC;
+	if (unlikely(rte_is_multicast_ether_addr(&eth->dst_addr)) &&
+	    vtep_link_local(&eth->dst_addr))
+		return VTEP_DROP_INNER_LINK_LOCAL;
+	if (unlikely(eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN) ||
+		     eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_QINQ)) && !accept_vlan)
+		return VTEP_DROP_INNER_VLAN;
+	et = vtep_inner_type(p, len, &off);
+	if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+		struct rte_ipv4_hdr *ip = (void *)(p + off);
+
+		/* As the kernel's pskb_inet_may_pull() in vxlan_rcv(). */
+		if (unlikely(len < off + sizeof(*ip)))
+			return VTEP_DROP_INNER_IP_TRUNC;
+		if (unlikely(ecn && (outer_tos & VTEP_ECN_MASK) == VTEP_ECN_CE)) {
+			uint8_t e = ip->type_of_service & VTEP_ECN_MASK;
+
+			if (e == VTEP_ECN_NOT_ECT)
+				return VTEP_DROP_ECN_CE_NOT_ECT;
+			if (e != VTEP_ECN_CE)
+				vtep_ipv4_set_ce(ip);
+		}
+	} else if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
+		struct rte_ipv6_hdr *ip = (void *)(p + off);
+
+		if (unlikely(len < off + sizeof(*ip)))
+			return VTEP_DROP_INNER_IP_TRUNC;
+		if (unlikely(ecn && (outer_tos & VTEP_ECN_MASK) == VTEP_ECN_CE)) {
+			uint32_t f = rte_be_to_cpu_32(ip->vtc_flow);
+
+			if ((f & RTE_IPV6_HDR_ECN_MASK) == 0)
+				return VTEP_DROP_ECN_CE_NOT_ECT;
+			ip->vtc_flow = rte_cpu_to_be_32(f | RTE_IPV6_HDR_ECN_CE);
+		}
+	}
+	return VTEP_DROP_NONE;
+}
 
 /**
  * Probe the device @p devargs names (a PCI address or a virtual device with

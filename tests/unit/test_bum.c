@@ -35,6 +35,9 @@
 #define REMOTE_IP 0xc6336401u  /* 198.51.100.1, .2, ... */
 #define VNI 5000
 #define SPORT 50001
+/* The outer TOS and TTL every copy carries: not the defaults, so that a
+ * copy built from the template alone shows. */
+static const struct vtep_qos QOS = { .tos = 0x2a, .ttl = 41 };
 
 enum { P_FRAME, P_HDR, P_CLONE, P_COPY, P_NUM };
 
@@ -171,7 +174,9 @@ check_copy(struct rte_mbuf *m, unsigned k, const uint8_t *inner, size_t inner_le
 	nh_mac(mac, k);
 	assert_memory_equal(o, mac, 6);
 	assert_int_equal(get16(o + 12), 0x0800);
+	assert_int_equal(o[15], QOS.tos);
 	assert_int_equal(get16(o + 16), inner_len + 36);
+	assert_int_equal(o[22], QOS.ttl);
 	assert_int_equal(get32(o + 26), LOCAL_IP);
 	assert_int_equal(get32(o + 30), REMOTE_IP + k);
 	assert_int_equal(csum(o + 14, 20), 0);
@@ -324,7 +329,7 @@ check_replicate_chained(unsigned n)
 
 	inner_build(in, sizeof(in), (uint8_t)n);
 	m = frame(in, sizeof(in));
-	r = bum_replicate(&bp, &c, m, tmpl_ptrs, n, VNI, SPORT, out);
+	r = bum_replicate(&bp, &c, m, tmpl_ptrs, n, VNI, SPORT, QOS, out);
 	assert_int_equal(r.sent, n);
 	assert_int_equal(r.no_mbuf, 0);
 	assert_int_equal(r.other, 0);
@@ -397,7 +402,7 @@ test_replicate_whole_copies(void **state)
 		n = ns[i];
 		inner_build(in, sizeof(in), (uint8_t)i);
 		m = frame(in, sizeof(in));
-		r = bum_replicate(&bp, &c, m, tmpl_ptrs, n, VNI, SPORT, out);
+		r = bum_replicate(&bp, &c, m, tmpl_ptrs, n, VNI, SPORT, QOS, out);
 		assert_int_equal(r.sent, n);
 		assert_int_equal(r.no_mbuf + r.other, 0);
 		for (k = 0; k < n; k++) {
@@ -431,7 +436,7 @@ test_replicate_zero_frees_frame(void **state)
 
 	(void)state;
 	inner_build(in, sizeof(in), 0);
-	r = bum_replicate(&bp, &c, frame(in, sizeof(in)), tmpl_ptrs, 0, VNI, SPORT, out);
+	r = bum_replicate(&bp, &c, frame(in, sizeof(in)), tmpl_ptrs, 0, VNI, SPORT, QOS, out);
 	assert_int_equal(r.sent, 0);
 	assert_int_equal(r.no_mbuf + r.other, 0);
 	assert_null(out[0]);
@@ -452,7 +457,7 @@ test_replicate_mtu_exceeded(void **state)
 	/* One byte too many for the underlay: no copy at all. */
 	inner_build(in, 1400 - 36 + 1, 0);
 	m = frame(in, 1400 - 36 + 1);
-	r = bum_replicate(&bp, &c, m, tmpl_ptrs, 3, VNI, SPORT, out);
+	r = bum_replicate(&bp, &c, m, tmpl_ptrs, 3, VNI, SPORT, QOS, out);
 	assert_int_equal(r.sent, 0);
 	assert_int_equal(r.other, 3);
 	assert_int_equal(r.why, VTEP_DROP_MTU_EXCEEDED);
@@ -464,7 +469,7 @@ test_replicate_mtu_exceeded(void **state)
 	/* Exactly the MTU goes to everyone. */
 	inner_build(in, 1400 - 36, 0);
 	m = frame(in, 1400 - 36);
-	r = bum_replicate(&bp, &c, m, tmpl_ptrs, 3, VNI, SPORT, out);
+	r = bum_replicate(&bp, &c, m, tmpl_ptrs, 3, VNI, SPORT, QOS, out);
 	assert_int_equal(r.sent, 3);
 	assert_int_equal(r.other, 0);
 	free_all(out, 3);
@@ -487,7 +492,7 @@ test_replicate_empty_header_pool(void **state)
 	 * go, two are counted lost, and the original still goes last. */
 	drain(P_HDR, 2);
 	m = frame(in, sizeof(in));
-	r = bum_replicate(&bp, &c, m, tmpl_ptrs, 5, VNI, SPORT, out);
+	r = bum_replicate(&bp, &c, m, tmpl_ptrs, 5, VNI, SPORT, QOS, out);
 	assert_int_equal(r.sent, 3);
 	assert_int_equal(r.no_mbuf, 2);
 	assert_int_equal(r.other, 0);
@@ -502,7 +507,7 @@ test_replicate_empty_header_pool(void **state)
 	/* None at all: only the original goes. */
 	drain(P_HDR, 0);
 	m = frame(in, sizeof(in));
-	r = bum_replicate(&bp, &c, m, tmpl_ptrs, 3, VNI, SPORT, out);
+	r = bum_replicate(&bp, &c, m, tmpl_ptrs, 3, VNI, SPORT, QOS, out);
 	assert_int_equal(r.sent, 1);
 	assert_int_equal(r.no_mbuf, 2);
 	assert_ptr_equal(out[0], m);
@@ -527,7 +532,7 @@ test_replicate_empty_clone_pool(void **state)
 	inner_build(in, sizeof(in), 0);
 	drain(P_CLONE, 0);
 	m = frame(in, sizeof(in));
-	r = bum_replicate(&bp, &c, m, tmpl_ptrs, 4, VNI, SPORT, out);
+	r = bum_replicate(&bp, &c, m, tmpl_ptrs, 4, VNI, SPORT, QOS, out);
 	assert_int_equal(r.sent, 1);
 	assert_int_equal(r.no_mbuf, 3);
 	assert_ptr_equal(out[0], m);
@@ -552,7 +557,7 @@ test_replicate_empty_copy_pool(void **state)
 	inner_build(in, sizeof(in), 0);
 	drain(P_COPY, 1);
 	m = frame(in, sizeof(in));
-	r = bum_replicate(&bp, &c, m, tmpl_ptrs, 3, VNI, SPORT, out);
+	r = bum_replicate(&bp, &c, m, tmpl_ptrs, 3, VNI, SPORT, QOS, out);
 	assert_int_equal(r.sent, 2);
 	assert_int_equal(r.no_mbuf, 1);
 	check_copy(out[0], 0, in, sizeof(in));

@@ -328,6 +328,7 @@ check_encap(uint16_t inner_len, bool df, bool offload)
 	unsigned k;
 
 	tmpl_params(&p, df);
+	c.ttl = p.ttl;
 	assert_int_equal(vtep_tmpl_build(&t, &p), 0);
 	expect_tmpl(want, &p);
 
@@ -342,7 +343,8 @@ check_encap(uint16_t inner_len, bool df, bool offload)
 		inner_build(in, inner_len, &ii);
 		m = mbuf_from(in, inner_len);
 
-		assert_int_equal(vtep_encap(&c, &t, m, VNI, sport), VTEP_DROP_NONE);
+		assert_int_equal(vtep_encap(&c, &t, m, VNI, sport, vtep_encap_qos(&c, m)),
+				 VTEP_DROP_NONE);
 		assert_int_equal(rte_pktmbuf_pkt_len(m), inner_len + 50u);
 		assert_int_equal(rte_pktmbuf_data_len(m), inner_len + 50u);
 		o = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -465,13 +467,13 @@ test_encap_mtu_exceeded(void **state)
 	/* One byte over: the outer IPv4 packet would be 1401 bytes. */
 	m = inner_mbuf(1400 - 36 + 1, &inner_default);
 	mbuf_save(m, &s);
-	assert_int_equal(vtep_encap(&c, &t, m, VNI, 1), VTEP_DROP_MTU_EXCEEDED);
+	assert_int_equal(vtep_encap(&c, &t, m, VNI, 1, vtep_encap_qos(&c, m)), VTEP_DROP_MTU_EXCEEDED);
 	assert_mbuf_unchanged(m, &s);
 	rte_pktmbuf_free(m);
 
 	/* Exactly the MTU goes. */
 	m = inner_mbuf(1400 - 36, &inner_default);
-	assert_int_equal(vtep_encap(&c, &t, m, VNI, 1), VTEP_DROP_NONE);
+	assert_int_equal(vtep_encap(&c, &t, m, VNI, 1, vtep_encap_qos(&c, m)), VTEP_DROP_NONE);
 	assert_int_equal(get16(rte_pktmbuf_mtod_offset(m, const uint8_t *, 16)), 1400);
 	rte_pktmbuf_free(m);
 }
@@ -500,11 +502,11 @@ test_encap_no_headroom(void **state)
 		assert_int_equal(rte_pktmbuf_headroom(m), room);
 		mbuf_save(m, &s);
 		if (room < 50) {
-			assert_int_equal(vtep_encap(&c, &t, m, VNI, 1), VTEP_DROP_NO_HEADROOM);
+			assert_int_equal(vtep_encap(&c, &t, m, VNI, 1, vtep_encap_qos(&c, m)), VTEP_DROP_NO_HEADROOM);
 			assert_mbuf_unchanged(m, &s);
 		} else {
 			/* 50 bytes of headroom are enough. */
-			assert_int_equal(vtep_encap(&c, &t, m, VNI, 1), VTEP_DROP_NONE);
+			assert_int_equal(vtep_encap(&c, &t, m, VNI, 1, vtep_encap_qos(&c, m)), VTEP_DROP_NONE);
 			assert_int_equal(rte_pktmbuf_headroom(m), 0);
 		}
 		rte_pktmbuf_free(m);
@@ -729,6 +731,11 @@ struct outer {
 	size_t inner_len;
 	size_t pad;         /* Ethernet bytes after the IP packet */
 	bool bad_csum;
+	uint8_t tos;
+	const uint8_t *eth_dst; /* NULL: port_mac */
+	int udp_len;        /* < 0: the right one */
+	bool udp_csum;      /* fill in the UDP checksum */
+	uint16_t udp_csum_xor; /* then spoil it with this */
 };
 
 static const struct outer outer_default = {
@@ -743,6 +750,7 @@ static const struct outer outer_default = {
 	.vx_flags = 0x08000000,
 	.vx_vni = VNI << 8,
 	.inner_len = 64,
+	.udp_len = -1,
 };
 
 static const struct vtep_decap_ctx *
@@ -750,7 +758,9 @@ dctx(void)
 {
 	static struct vtep_decap_ctx c;
 
+	memcpy(c.local_mac.addr_bytes, port_mac, 6);
 	c.local_ip = rte_cpu_to_be_32(LOCAL_IP);
+	c.bcast_ip = rte_cpu_to_be_32(LOCAL_IP | 0xff); /* a /24 */
 	c.udp_port = rte_cpu_to_be_16(VTEP_UDP_PORT_DEFAULT);
 	return &c;
 }
@@ -762,11 +772,11 @@ outer_build(uint8_t *b, const struct outer *o)
 	size_t ip_len = hl + 16 + o->inner_len, i;
 	uint8_t *ip = b + 14, *udp = ip + hl;
 
-	memcpy(b, port_mac, 6);
+	memcpy(b, o->eth_dst != NULL ? o->eth_dst : port_mac, 6);
 	memcpy(b + 6, nh_mac, 6);
 	put16(b + 12, o->ether_type);
 	ip[0] = o->vhl;
-	ip[1] = 0;
+	ip[1] = o->tos;
 	put16(ip + 2, (uint16_t)(o->total_length < 0 ? ip_len : (size_t)o->total_length));
 	put16(ip + 4, 0x1234);
 	put16(ip + 6, o->frag);
@@ -779,12 +789,26 @@ outer_build(uint8_t *b, const struct outer *o)
 	put16(ip + 10, (uint16_t)(csum(ip, hl) ^ (o->bad_csum ? 0x0100 : 0)));
 	put16(udp, 51000);
 	put16(udp + 2, o->dport);
-	put16(udp + 4, (uint16_t)(16 + o->inner_len));
+	put16(udp + 4, (uint16_t)(o->udp_len < 0 ? 16 + o->inner_len : (size_t)o->udp_len));
 	put16(udp + 6, 0);
 	put32(udp + 8, o->vx_flags);
 	put32(udp + 12, o->vx_vni);
 	for (i = 0; i < o->inner_len; i++)
 		udp[16 + i] = (uint8_t)(i * 3 + 1);
+	if (o->udp_csum) {
+		/* Pseudo-header, then the datagram; 0 is sent as 0xffff. */
+		uint8_t ph[2048];
+		size_t ul = 16 + o->inner_len;
+		uint16_t c;
+
+		memcpy(ph, ip + 12, 8);
+		ph[8] = 0;
+		ph[9] = 17;
+		put16(ph + 10, (uint16_t)ul);
+		memcpy(ph + 12, udp, ul);
+		c = csum(ph, 12 + ul);
+		put16(udp + 6, (uint16_t)((c == 0 ? 0xffff : c) ^ o->udp_csum_xor));
+	}
 	memset(udp + 16 + o->inner_len, 0xee, o->pad);
 	return 14 + ip_len + o->pad;
 }
@@ -1087,6 +1111,454 @@ test_decap_icmp_to_other_dropped(void **state)
 	expect_drop(&o, 0, 0, VTEP_DROP_NOT_FOR_US);
 }
 
+/* ---- strict receive: what a NIC filter and the IPv4/UDP input would drop ---- */
+
+static void
+test_decap_eth_dst_not_ours(void **state)
+{
+	static const uint8_t other[6] = { 0x02, 0xaa, 0x00, 0x00, 0x00, 0x09 };
+	static const uint8_t mcast[6] = { 0x01, 0x00, 0x5e, 0x01, 0x02, 0x03 };
+	struct outer o = outer_default;
+
+	(void)state;
+	o.eth_dst = other;
+	expect_drop(&o, 0, 0, VTEP_DROP_ETH_NOT_OURS);
+	/* No group is joined: a multicast destination is not ours. */
+	o.eth_dst = mcast;
+	expect_drop(&o, 0, 0, VTEP_DROP_ETH_NOT_OURS);
+	o.ether_type = 0x0806;
+	expect_drop(&o, 0, 0, VTEP_DROP_ETH_NOT_OURS);
+}
+
+static void
+test_decap_broadcast_only_arp(void **state)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct outer o = outer_default;
+	struct vtep_rx_info ri;
+
+	(void)state;
+	o.eth_dst = bcast;
+	expect_drop(&o, 0, 0, VTEP_DROP_L2_BCAST_NOT_ARP);
+	o.proto = 1;
+	expect_drop(&o, 0, 0, VTEP_DROP_L2_BCAST_NOT_ARP);
+	o.ether_type = 0x0806;
+	assert_int_equal(classify(&o, 0, 0, &ri), VTEP_RX_PUNT);
+}
+
+static void
+test_decap_martian_source(void **state)
+{
+	static const uint32_t bad[] = {
+		0xe0000001u,      /* 224.0.0.1 */
+		0xefffffffu,      /* 239.255.255.255 */
+		0xffffffffu,      /* limited broadcast */
+		0x00000000u,      /* 0.0.0.0 */
+		0x00010203u,      /* 0.1.2.3 */
+		0x7f000001u,      /* 127.0.0.1 */
+		LOCAL_IP,         /* ourselves */
+		LOCAL_IP | 0xff,  /* our prefix's broadcast */
+	};
+	struct outer o = outer_default;
+	unsigned k;
+
+	(void)state;
+	for (k = 0; k < RTE_DIM(bad); k++) {
+		o.src = bad[k];
+		expect_drop(&o, 0, 0, VTEP_DROP_IP_BAD_SRC);
+	}
+	/* The neighbours of those are fine. */
+	o.src = 0xdfffffffu;  /* 223.255.255.255 */
+	expect_vxlan(&o, 0, VNI, 50);
+	o.src = LOCAL_IP + 1;
+	expect_vxlan(&o, 0, VNI, 50);
+	o.src = 0x80000001u;  /* 128.0.0.1 */
+	expect_vxlan(&o, 0, VNI, 50);
+}
+
+static void
+test_decap_udp_length_must_match(void **state)
+{
+	struct outer o = outer_default;
+
+	(void)state;
+	o.udp_len = 16 + 64 + 1;   /* longer than the IP payload */
+	expect_drop(&o, 0, 0, VTEP_DROP_UDP_BAD_LEN);
+	o.udp_len = 16 + 64 - 1;   /* shorter: the kernel trims, we drop */
+	expect_drop(&o, 0, 0, VTEP_DROP_UDP_BAD_LEN);
+	o.udp_len = 7;             /* shorter than a UDP header */
+	expect_drop(&o, 0, 0, VTEP_DROP_UDP_BAD_LEN);
+	o.udp_len = -1;
+	expect_vxlan(&o, 0, VNI, 50);
+	/* Ethernet padding after the IP packet is no disagreement. */
+	o.pad = 9;
+	expect_vxlan(&o, 0, VNI, 50);
+}
+
+static void
+test_decap_udp_checksum(void **state)
+{
+	struct outer o = outer_default;
+
+	(void)state;
+	o.udp_csum = true;
+	expect_vxlan(&o, 0, VNI, 50);
+	o.inner_len = 333;         /* odd length */
+	expect_vxlan(&o, 0, VNI, 50);
+	o.udp_csum_xor = 0x0100;
+	expect_drop(&o, 0, 0, VTEP_DROP_UDP_BAD_CSUM);
+	/* The port's verdict is taken when it gives one. */
+	expect_vxlan(&o, RTE_MBUF_F_RX_L4_CKSUM_GOOD, VNI, 50);
+	o.udp_csum_xor = 0;
+	expect_drop(&o, 0, RTE_MBUF_F_RX_L4_CKSUM_BAD, VTEP_DROP_UDP_BAD_CSUM);
+	/* Zero: no checksum, accepted whatever the port says (RFC 7348). */
+	o.udp_csum = false;
+	expect_vxlan(&o, 0, VNI, 50);
+	expect_vxlan(&o, RTE_MBUF_F_RX_L4_CKSUM_BAD, VNI, 50);
+}
+
+static void
+test_decap_outer_tos_reported(void **state)
+{
+	struct outer o = outer_default;
+	struct vtep_rx_info ri;
+
+	(void)state;
+	o.tos = 0xb9;
+	assert_int_equal(classify(&o, 0, 0, &ri), VTEP_RX_VXLAN);
+	assert_int_equal(ri.outer_tos, 0xb9);
+}
+
+/* ---- the inner frame and ECN on decapsulation ---- */
+
+/* An inner frame with IPv4 TOS @tos (or IPv6 traffic class with @v6). */
+static size_t
+inner_ecn_build(uint8_t *b, size_t len, uint8_t tos, bool v6, uint16_t vlan)
+{
+	struct inner in = inner_default;
+	size_t l3;
+
+	in.vlan = vlan;
+	inner_build(b, len, &in);
+	l3 = vlan == VTEP_VLAN_NONE ? 14 : 18;
+	if (!v6) {
+		b[l3 + 1] = tos;
+		put16(b + l3 + 10, 0);
+		put16(b + l3 + 10, csum(b + l3, 20));
+	} else {
+		put16(b + l3 - 2, 0x86dd);
+		put32(b + l3, 0x60000000u | (uint32_t)tos << 20 | 0x12345);
+		put16(b + l3 + 4, (uint16_t)(len - l3 - 40));
+		b[l3 + 6] = 17;
+		b[l3 + 7] = 9;
+	}
+	return l3;
+}
+
+static enum vtep_drop
+inner_run(uint8_t *b, size_t len, uint8_t outer_tos, bool ecn, bool accept_vlan)
+{
+	struct rte_mbuf *m = mbuf_from(b, len);
+	enum vtep_drop d = vtep_decap_inner(m, outer_tos, ecn, accept_vlan);
+
+	memcpy(b, rte_pktmbuf_mtod(m, const uint8_t *), len);
+	rte_pktmbuf_free(m);
+	return d;
+}
+
+static void
+test_inner_bad_source_mac(void **state)
+{
+	uint8_t b[128];
+
+	(void)state;
+	inner_ecn_build(b, 100, 0, false, VTEP_VLAN_NONE);
+	b[6] |= 0x01;
+	assert_int_equal(inner_run(b, 100, 0, true, false), VTEP_DROP_INNER_BAD_SRC);
+	memset(b + 6, 0, 6);
+	assert_int_equal(inner_run(b, 100, 0, true, false), VTEP_DROP_INNER_BAD_SRC);
+	inner_ecn_build(b, 100, 0, false, VTEP_VLAN_NONE);
+	assert_int_equal(inner_run(b, 100, 0, true, false), VTEP_DROP_NONE);
+}
+
+static void
+test_inner_link_local_dropped(void **state)
+{
+	static const uint8_t stp[6] = { 0x01, 0x80, 0xc2, 0x00, 0x00, 0x00 };
+	uint8_t b[128];
+	unsigned last;
+
+	(void)state;
+	for (last = 0; last <= 0x10; last++) {
+		inner_ecn_build(b, 100, 0, false, VTEP_VLAN_NONE);
+		memcpy(b, stp, 6);
+		b[5] = (uint8_t)last;
+		assert_int_equal(inner_run(b, 100, 0, true, false),
+				 last < 0x10 ? VTEP_DROP_INNER_LINK_LOCAL : VTEP_DROP_NONE);
+	}
+	assert_true(vtep_link_local(&(struct rte_ether_addr){ { 0x01, 0x80, 0xc2, 0, 0, 0x0e } }));
+	assert_false(vtep_link_local(&(struct rte_ether_addr){ { 0x01, 0x80, 0xc2, 0, 1, 0x00 } }));
+}
+
+static void
+test_inner_vlan_policy(void **state)
+{
+	uint8_t b[128];
+
+	(void)state;
+	inner_ecn_build(b, 100, 0, false, 10);
+	assert_int_equal(inner_run(b, 100, 0, true, false), VTEP_DROP_INNER_VLAN);
+	assert_int_equal(inner_run(b, 100, 0, true, true), VTEP_DROP_NONE);
+	put16(b + 12, 0x88a8);  /* 802.1ad */
+	assert_int_equal(inner_run(b, 100, 0, true, false), VTEP_DROP_INNER_VLAN);
+	inner_ecn_build(b, 100, 0, false, VTEP_VLAN_NONE);
+	assert_int_equal(inner_run(b, 100, 0, true, false), VTEP_DROP_NONE);
+}
+
+static void
+test_inner_ip_truncated(void **state)
+{
+	uint8_t b[128];
+
+	(void)state;
+	inner_ecn_build(b, 100, 0, false, VTEP_VLAN_NONE);
+	assert_int_equal(inner_run(b, 14 + 19, 0, true, false), VTEP_DROP_INNER_IP_TRUNC);
+	assert_int_equal(inner_run(b, 14 + 20, 0, true, false), VTEP_DROP_NONE);
+	inner_ecn_build(b, 100, 0, true, VTEP_VLAN_NONE);
+	assert_int_equal(inner_run(b, 14 + 39, 0, true, false), VTEP_DROP_INNER_IP_TRUNC);
+	assert_int_equal(inner_run(b, 14 + 40, 0, true, false), VTEP_DROP_NONE);
+	/* Behind an accepted tag too. */
+	inner_ecn_build(b, 100, 0, false, 7);
+	assert_int_equal(inner_run(b, 18 + 19, 0, true, true), VTEP_DROP_INNER_IP_TRUNC);
+	/* Anything else is not looked into. */
+	inner_ecn_build(b, 100, 0, false, VTEP_VLAN_NONE);
+	put16(b + 12, 0x0806);
+	assert_int_equal(inner_run(b, 20, 0, true, false), VTEP_DROP_NONE);
+}
+
+/*
+ * RFC 6040 section 4.2 as the kernel applies it: only an outer CE acts; it
+ * marks an ECN-capable inner packet CE and drops a Not-ECT one.
+ */
+static void
+check_ecn_decap(bool v6, uint16_t vlan)
+{
+	static const uint8_t dscp = 0xb8;
+	unsigned outer, inner;
+
+	for (outer = 0; outer < 4; outer++) {
+		for (inner = 0; inner < 4; inner++) {
+			uint8_t b[128], want[128];
+			size_t l3 = inner_ecn_build(b, 100, (uint8_t)(dscp | inner), v6, vlan);
+			enum vtep_drop d;
+			bool ce = outer == VTEP_ECN_CE;
+
+			memcpy(want, b, sizeof(want));
+			d = inner_run(b, 100, (uint8_t)(0x20 | outer), true, vlan != VTEP_VLAN_NONE);
+			if (ce && inner == VTEP_ECN_NOT_ECT) {
+				assert_int_equal(d, VTEP_DROP_ECN_CE_NOT_ECT);
+				continue;
+			}
+			assert_int_equal(d, VTEP_DROP_NONE);
+			if (ce && inner != VTEP_ECN_CE) {
+				if (!v6) {
+					want[l3 + 1] = dscp | VTEP_ECN_CE;
+					put16(want + l3 + 10, 0);
+					put16(want + l3 + 10, csum(want + l3, 20));
+				} else {
+					put32(want + l3, 0x60000000u |
+					      (uint32_t)(dscp | VTEP_ECN_CE) << 20 | 0x12345);
+				}
+			}
+			assert_memory_equal(b, want, 100);
+			if (!v6)
+				assert_int_equal(csum(b + l3, 20), 0);
+		}
+	}
+}
+
+static void
+test_ecn_decap_ipv4(void **state)
+{
+	(void)state;
+	check_ecn_decap(false, VTEP_VLAN_NONE);
+	check_ecn_decap(false, 42);
+}
+
+static void
+test_ecn_decap_ipv6(void **state)
+{
+	(void)state;
+	check_ecn_decap(true, VTEP_VLAN_NONE);
+}
+
+static void
+test_ecn_decap_off_ignores_outer(void **state)
+{
+	uint8_t b[128], want[128];
+
+	(void)state;
+	inner_ecn_build(b, 100, 0, false, VTEP_VLAN_NONE);
+	memcpy(want, b, sizeof(want));
+	assert_int_equal(inner_run(b, 100, VTEP_ECN_CE, false, false), VTEP_DROP_NONE);
+	assert_memory_equal(b, want, 100);
+	inner_ecn_build(b, 100, VTEP_ECN_ECT0, false, VTEP_VLAN_NONE);
+	memcpy(want, b, sizeof(want));
+	assert_int_equal(inner_run(b, 100, VTEP_ECN_CE, false, false), VTEP_DROP_NONE);
+	assert_memory_equal(b, want, 100);
+	/* A non-IP frame under CE is delivered as it is. */
+	inner_ecn_build(b, 100, 0, false, VTEP_VLAN_NONE);
+	put16(b + 12, 0x0806);
+	memcpy(want, b, sizeof(want));
+	assert_int_equal(inner_run(b, 100, VTEP_ECN_CE, true, false), VTEP_DROP_NONE);
+	assert_memory_equal(b, want, 100);
+}
+
+/* ---- TOS, ECN and TTL on encapsulation ---- */
+
+/* Encapsulate an inner frame under ctx @c; the outer TOS and TTL, and the
+ * outer IPv4 checksum checked. */
+static void
+encap_qos(struct vtep_encap_ctx *c, const uint8_t *in, size_t len, uint8_t *tos, uint8_t *ttl)
+{
+	struct vtep_tmpl_params p;
+	struct vtep_tmpl t;
+	struct rte_mbuf *m = mbuf_from(in, len);
+	const uint8_t *o;
+
+	tmpl_params(&p, true);
+	assert_int_equal(vtep_tmpl_build(&t, &p), 0);
+	assert_int_equal(vtep_encap(c, &t, m, VNI, 50000, vtep_encap_qos(c, m)), VTEP_DROP_NONE);
+	o = rte_pktmbuf_mtod(m, const uint8_t *);
+	assert_int_equal(csum(o + 14, 20), 0);
+	*tos = o[15];
+	*ttl = o[22];
+	/* The inner frame is never changed on the way in. */
+	assert_memory_equal(o + 50, in, len);
+	rte_pktmbuf_free(m);
+}
+
+static struct vtep_encap_ctx
+qos_ctx(uint8_t tos, bool tos_inherit, uint8_t ttl, bool ttl_inherit, bool ecn)
+{
+	struct vtep_encap_ctx c = {
+		.sport_span = 0, .mtu = 1500, .df = true,
+		.tos = tos, .tos_inherit = tos_inherit,
+		.ttl = ttl, .ttl_inherit = ttl_inherit, .ecn = ecn,
+	};
+	return c;
+}
+
+static void
+test_encap_tos_ttl_configured(void **state)
+{
+	struct vtep_encap_ctx c = qos_ctx(0xb8, false, 17, false, false);
+	uint8_t b[128], tos, ttl;
+	unsigned v;
+
+	(void)state;
+	inner_ecn_build(b, 100, 0x03, false, VTEP_VLAN_NONE);
+	encap_qos(&c, b, 100, &tos, &ttl);
+	assert_int_equal(tos, 0xb8);
+	assert_int_equal(ttl, 17);
+	/* Every TOS and TTL keeps the incremental checksum right. */
+	for (v = 0; v < 256; v += 4) {
+		c = qos_ctx((uint8_t)v, false, (uint8_t)(v ? v : 1), false, false);
+		encap_qos(&c, b, 100, &tos, &ttl);
+		assert_int_equal(tos, v);
+	}
+}
+
+static void
+test_encap_tos_inherit(void **state)
+{
+	struct vtep_encap_ctx c = qos_ctx(0x20, true, 64, false, false);
+	uint8_t b[128], tos, ttl;
+
+	(void)state;
+	inner_ecn_build(b, 100, 0xb9, false, VTEP_VLAN_NONE);
+	encap_qos(&c, b, 100, &tos, &ttl);
+	assert_int_equal(tos, 0xb8);     /* DSCP only: ECN off */
+	inner_ecn_build(b, 100, 0x68, true, VTEP_VLAN_NONE);
+	encap_qos(&c, b, 100, &tos, &ttl);
+	assert_int_equal(tos, 0x68);
+	/* Behind a tag (a frame left double-tagged). */
+	inner_ecn_build(b, 100, 0x48, false, 5);
+	encap_qos(&c, b, 100, &tos, &ttl);
+	assert_int_equal(tos, 0x48);
+	/* Not IP: DSCP 0. */
+	inner_ecn_build(b, 100, 0xb8, false, VTEP_VLAN_NONE);
+	put16(b + 12, 0x0806);
+	encap_qos(&c, b, 100, &tos, &ttl);
+	assert_int_equal(tos, 0);
+	assert_int_equal(ttl, 64);
+}
+
+/* RFC 6040 section 4.1, normal mode (the kernel's INET_ECN_encapsulate). */
+static void
+test_encap_ecn_rfc6040(void **state)
+{
+	static const uint8_t want[4] = {
+		[VTEP_ECN_NOT_ECT] = VTEP_ECN_NOT_ECT, [VTEP_ECN_ECT1] = VTEP_ECN_ECT1,
+		[VTEP_ECN_ECT0] = VTEP_ECN_ECT0, [VTEP_ECN_CE] = VTEP_ECN_ECT0,
+	};
+	uint8_t b[128], tos, ttl;
+	unsigned e, v6;
+
+	(void)state;
+	for (v6 = 0; v6 < 2; v6++) {
+		for (e = 0; e < 4; e++) {
+			struct vtep_encap_ctx c = qos_ctx(0x20, false, 64, false, true);
+
+			inner_ecn_build(b, 100, (uint8_t)(0xb8 | e), v6, VTEP_VLAN_NONE);
+			encap_qos(&c, b, 100, &tos, &ttl);
+			assert_int_equal(tos, 0x20 | want[e]);
+			c = qos_ctx(0, true, 64, false, true);
+			encap_qos(&c, b, 100, &tos, &ttl);
+			assert_int_equal(tos, 0xb8 | want[e]);
+		}
+	}
+	/* Not IP: Not-ECT. */
+	inner_ecn_build(b, 100, 0x03, false, VTEP_VLAN_NONE);
+	put16(b + 12, 0x0806);
+	{
+		struct vtep_encap_ctx c = qos_ctx(0x20, false, 64, false, true);
+
+		encap_qos(&c, b, 100, &tos, &ttl);
+		assert_int_equal(tos, 0x20);
+	}
+}
+
+static void
+test_encap_ttl_inherit(void **state)
+{
+	struct vtep_encap_ctx c = qos_ctx(0, false, 64, true, false);
+	struct inner in = inner_default;
+	uint8_t b[128], tos, ttl;
+
+	(void)state;
+	in.ttl = 33;
+	inner_build(b, 100, &in);
+	encap_qos(&c, b, 100, &tos, &ttl);
+	assert_int_equal(ttl, 33);
+	inner_ecn_build(b, 100, 0, true, VTEP_VLAN_NONE);  /* hop limit 9 */
+	encap_qos(&c, b, 100, &tos, &ttl);
+	assert_int_equal(ttl, 9);
+	in.ttl = 0;                                         /* never sent as 0 */
+	inner_build(b, 100, &in);
+	encap_qos(&c, b, 100, &tos, &ttl);
+	assert_int_equal(ttl, 64);
+	inner_ecn_build(b, 100, 0, false, VTEP_VLAN_NONE);
+	put16(b + 12, 0x0806);                              /* not IP: the default */
+	encap_qos(&c, b, 100, &tos, &ttl);
+	assert_int_equal(ttl, 64);
+	/* A truncated IPv4 header is not IP either. */
+	in.ttl = 33;
+	inner_build(b, 100, &in);
+	encap_qos(&c, b, 14 + 19, &tos, &ttl);
+	assert_int_equal(ttl, 64);
+}
+
 /* ---- drop names ---- */
 
 static void
@@ -1206,6 +1678,23 @@ main(void)
 		T(test_decap_arp_punted),
 		T(test_decap_icmp_to_local_punted),
 		T(test_decap_icmp_to_other_dropped),
+		T(test_decap_eth_dst_not_ours),
+		T(test_decap_broadcast_only_arp),
+		T(test_decap_martian_source),
+		T(test_decap_udp_length_must_match),
+		T(test_decap_udp_checksum),
+		T(test_decap_outer_tos_reported),
+		T(test_inner_bad_source_mac),
+		T(test_inner_link_local_dropped),
+		T(test_inner_vlan_policy),
+		T(test_inner_ip_truncated),
+		T(test_ecn_decap_ipv4),
+		T(test_ecn_decap_ipv6),
+		T(test_ecn_decap_off_ignores_outer),
+		T(test_encap_tos_ttl_configured),
+		T(test_encap_tos_inherit),
+		T(test_encap_ecn_rfc6040),
+		T(test_encap_ttl_inherit),
 		T(test_drop_names),
 		T(test_ip_parse_str_round_trip),
 		T(test_ip_parse_invalid),
