@@ -60,7 +60,7 @@ eal: ["-l", "0,1", "-n", "4", "--file-prefix", "vtep-perf-$kind", "--no-pci",
       "--log-level", "pmd.net.pcap:error"]
 ports:
   - { name: vm, devargs: "$acc", role: access }
-  - { name: uplink, devargs: "$und", role: underlay }
+  - { name: uplink, devargs: "$und", role: underlay, mac: "02:00:00:00:0a:01" }
 underlay:
   port: uplink
   address: 198.18.0.1/24
