@@ -122,3 +122,64 @@ lab_wait_ping() {
 	done
 	return 1
 }
+
+# lab_running PID: true while PID exists and is not a zombie.
+lab_running() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
+}
+
+# lab_wait_exit PID SECONDS: true once PID has exited, false if it still
+# runs after SECONDS.
+lab_wait_exit() {
+	local pid=$1 secs=$2 i
+	for ((i = 0; i < secs * 10; i++)); do
+		lab_running "$pid" || return 0
+		sleep 0.1
+	done
+	! lab_running "$pid"
+}
+
+# lab_stop PID NAME [SECONDS]: SIGTERM to PID, a child of this shell, up to
+# SECONDS (15) for it to exit, then SIGKILL and up to 10 s more; then its
+# exit status is collected. Returns that status; 124 (and says so on
+# stderr) if it had to be killed or would not go.
+lab_stop() {
+	local pid=$1 name=$2 secs=${3:-15} rc=0
+	kill -TERM "$pid" 2>/dev/null || true
+	if ! lab_wait_exit "$pid" "$secs"; then
+		echo "$name (PID $pid) still runs $secs s after SIGTERM; sending SIGKILL" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+		if ! lab_wait_exit "$pid" 10; then
+			echo "$name (PID $pid) still runs 10 s after SIGKILL; not waiting for it" >&2
+			return 124
+		fi
+		rc=124
+	fi
+	# It has exited: wait returns at once.
+	wait "$pid" 2>/dev/null || { local w=$?; [ "$rc" -ne 0 ] || rc=$w; }
+	return "$rc"
+}
+
+# lab_reap_stale: remove what a test lab (LAB_PREFIX vtep-it<PID>) killed
+# outright left behind, once the PID that made it is gone: its namespaces
+# (and what still runs in them), EAL runtime directory and work directories
+# /tmp/vtep-it<PID>.*.
+lab_reap_stale() {
+	local p pid ns
+	for p in /run/netns/vtep-it* /var/run/dpdk/vtep-it* /tmp/vtep-it*; do
+		[ -e "$p" ] || continue
+		pid=${p##*/vtep-it}
+		pid=${pid%%[!0-9]*}
+		[ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null || continue
+		case $p in
+		/run/netns/*)
+			ns=${p##*/}
+			ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+			ip netns del "$ns" 2>/dev/null || true
+			;;
+		*) rm -rf "$p" ;;
+		esac
+	done
+}

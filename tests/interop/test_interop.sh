@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Interop: vtepd against the Linux kernel's vxlan driver, in the lab topology
-# (scripts/lab-lib.sh) under a private prefix. Asserts ping both ways, that
-# vtepd resolved the kernel VTEP by ARP to its real MAC, and that 10 MB sent
-# over TCP across the overlay arrive byte-identical, in each direction.
+# (scripts/lab-lib.sh) under a private prefix. Asserts ping both ways with
+# every reply back, that vtepd resolved the kernel VTEP by ARP to its real
+# MAC, and that 10 MB sent over TCP across the overlay arrive byte-identical,
+# in each direction.
 #
 #   test_interop.sh BUILD_DIR [WORKERS]
 #
 # WORKERS 2 runs the same test with two workers sharing one CPU and two
 # queue pairs per port, which the kernel spreads by flow hash (af_packet
-# fanout) between the workers.
+# fanout) between the workers; it asserts that both workers received.
+#
+# Every wait is bounded and says what it waited for. What a run killed
+# outright left behind (namespaces vtep-it<PID>-*, /var/run/dpdk/vtep-it<PID>,
+# /tmp/vtep-it<PID>.*) is removed by the next run once that PID is gone.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:?build dir}
@@ -18,11 +23,11 @@ workers=${2:-1}
 LAB_PREFIX=vtep-it$$
 # shellcheck source=../../scripts/lab-lib.sh
 . "$root/scripts/lab-lib.sh"
-work=$(mktemp -d /tmp/vtep-interop.XXXXXX)
+lab_reap_stale
+work=$(mktemp -d "/tmp/$LAB_PREFIX.XXXXXX")
 cleanup() {
 	if [ -n "${VTEPD_PID:-}" ]; then
-		kill -TERM "$VTEPD_PID" 2>/dev/null || true
-		wait "$VTEPD_PID" 2>/dev/null || true
+		lab_stop "$VTEPD_PID" vtepd || true
 	fi
 	lab_down
 	rm -rf "$work"
@@ -50,16 +55,64 @@ lab_up
 lab_vtepd_start "$build" "$config" "$work/vtepd.log"
 lab_vtepd_wait "$work/vtepd.log" 120 || fail "vtepd did not start"
 
+# ping_all NS DST: 3 echo requests, every one answered (ping itself passes
+# on one reply).
+ping_all() {
+	local out
+	out=$(ip netns exec "$1" ping -c 3 -i 0.2 -W 2 "$2" 2>&1) || true
+	grep -q '^3 packets transmitted, 3 received' <<<"$out" ||
+		fail "ping $1 -> $2: $(grep 'packets transmitted' <<<"$out" || echo "$out")"
+}
+
 lab_wait_ping "$NS_VM1" "$VM2_IP" 15 || fail "vm1 cannot ping vm2 across VNI 100"
-ip netns exec "$NS_VM1" ping -c 3 -i 0.2 -W 2 "$VM2_IP" >/dev/null || fail "ping vm1 -> vm2 lost packets"
-ip netns exec "$NS_VM2" ping -c 3 -i 0.2 -W 2 "$VM1_IP" >/dev/null || fail "ping vm2 -> vm1 lost packets"
-echo "ok: ping both ways"
+ping_all "$NS_VM1" "$VM2_IP"
+ping_all "$NS_VM2" "$VM1_IP"
+echo "ok: ping both ways, 3 of 3 replies each"
+
+if [ "$workers" = 2 ]; then
+	# Flows enough that the kernel's flow hash (af_packet fanout) gives
+	# both queues, and so both workers, some: 64 UDP source ports from vm1
+	# to the discard port of vm2, early, so that they are long through
+	# when the counters are read. All 64 on one queue would be a chance of
+	# one in 2^63.
+	ip netns exec "$NS_VM1" /usr/bin/python3 -c '
+import socket, sys
+for sport in range(40000, 40064):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("", sport))
+    s.sendto(b"flow %d" % sport, (sys.argv[1], 9))
+    s.close()
+' "$VM2_IP" || fail "could not send the UDP flows"
+fi
+
+# blocks: how many counter blocks vtepd has printed ("--- vtepd counters at
+# N s ---", then the counters, ctl.snapshots, the neigh. lines).
+blocks() { grep -c '^--- vtepd counters at ' "$work/vtepd.log" || true; }
+# wait_blocks N SECONDS: until vtepd has printed at least N blocks.
+wait_blocks() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ "$(blocks)" -ge "$1" ] && return 0
+		lab_running "$VTEPD_PID" || fail "vtepd exited while printing its counters"
+		sleep 0.1
+	done
+	fail "vtepd printed $(blocks) counter blocks after $2 s, waiting for $1 (SIGUSR1)"
+}
+# block N: the lines of counter block N (from 1).
+block() { awk -v n="$1" '/^--- vtepd counters at / { b++ } b == n' "$work/vtepd.log"; }
 
 # vtepd must have resolved the kernel VTEP by ARP, to host2's real MAC.
+# The block SIGUSR1 asks for is whole once the next one has begun: vtepd
+# writes one block at a time, its last (neigh.) lines with the final flush.
 h2mac=$(ip -n "$NS_HOST2" -br link show h2-und | awk '{print toupper($3)}')
+n=$(blocks)
 kill -USR1 "$VTEPD_PID"
-sleep 0.5
-got=$(awk -v ip="neigh.$HOST2_IP" '$1 == ip { st = $2; mac = toupper($3) } END { print st, mac }' "$work/vtepd.log")
+wait_blocks $((n + 1)) 30
+kill -USR1 "$VTEPD_PID"
+wait_blocks $((n + 2)) 30
+block $((n + 1)) | grep -q '^ctl\.snapshots ' ||
+	fail "counter block $((n + 1)) has no ctl.snapshots: $(block $((n + 1)))"
+got=$(block $((n + 1)) | awk -v ip="neigh.$HOST2_IP" '$1 == ip { st = $2; mac = toupper($3) } END { print st, mac }')
 [ "$got" = "reachable $h2mac" ] || fail "neighbour $HOST2_IP is '$got', expected 'reachable $h2mac'"
 echo "ok: $HOST2_IP resolved by ARP to $h2mac"
 
@@ -70,7 +123,7 @@ want=$(sha256sum <"$work/payload" | cut -d' ' -f1)
 # went wrong, if anything. Timeouts are bounds for a loaded machine, not
 # speed requirements.
 transfer() {
-	local from=$1 to=$2 ip=$3 port=$4 out=$work/recv-$4 srv got
+	local from=$1 to=$2 ip=$3 port=$4 out=$work/recv-$4 srv got i
 	ip netns exec "$to" /usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -83,7 +136,21 @@ with open(sys.argv[3], "wb") as f:
         f.write(b)
 ' "$ip" "$port" "$out" 2>"$work/srv-$port.err" &
 	srv=$!
-	sleep 0.5
+	# Connect once the receiver listens, not after a guess at how long it
+	# takes to start.
+	for ((i = 0; i < 300; i++)); do
+		[ -n "$(ip netns exec "$to" ss -ltnH "sport = :$port" 2>/dev/null)" ] && break
+		if ! lab_running "$srv"; then
+			echo "receiver exited before listening: $(tail -n 1 "$work/srv-$port.err")"
+			return 1
+		fi
+		sleep 0.1
+	done
+	if [ "$i" -eq 300 ]; then
+		lab_stop "$srv" receiver 5 >/dev/null 2>&1 || true
+		echo "receiver not listening on $ip:$port after 30 s"
+		return 1
+	fi
 	if ! ip netns exec "$from" timeout 300 /usr/bin/python3 -c '
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=120)
@@ -91,8 +158,15 @@ with open(sys.argv[3], "rb") as f:
     s.sendall(f.read())
 s.close()
 ' "$ip" "$port" "$work/payload" 2>"$work/cli-$port.err"; then
-		kill "$srv" 2>/dev/null
+		lab_stop "$srv" receiver 5 >/dev/null 2>&1 || true
 		echo "sender failed: $(tail -n 1 "$work/cli-$port.err")"
+		return 1
+	fi
+	# The sender has closed: the receiver ends at once, or its own 120 s
+	# timeouts end it.
+	if ! lab_wait_exit "$srv" 150; then
+		lab_stop "$srv" receiver 5 >/dev/null 2>&1 || true
+		echo "receiver still running 150 s after the sender closed"
 		return 1
 	fi
 	if ! wait "$srv"; then
@@ -110,9 +184,10 @@ echo "ok: 10 MB vm1 -> vm2 byte-identical"
 why=$(transfer "$NS_VM2" "$NS_VM1" "$VM1_IP" 5002) || fail "10 MB vm2 -> vm1: $why"
 echo "ok: 10 MB vm2 -> vm1 byte-identical"
 
-kill -TERM "$VTEPD_PID"
-wait "$VTEPD_PID" || fail "vtepd exited with an error"
+rc=0
+lab_stop "$VTEPD_PID" vtepd || rc=$?
 VTEPD_PID=
+[ "$rc" -eq 0 ] || fail "vtepd exit $rc on SIGTERM (0 expected)"
 enc=$(awk '$1 == "vni.100.encap_packets" { v = $2 } END { print v + 0 }' "$work/vtepd.log")
 dec=$(awk '$1 == "vni.100.decap_packets" { v = $2 } END { print v + 0 }' "$work/vtepd.log")
 [ "$enc" -gt 7000 ] && [ "$dec" -gt 7000 ] || fail "counters too low: encap $enc decap $dec"
@@ -120,6 +195,11 @@ echo "ok: vtepd encapsulated $enc and decapsulated $dec packets"
 if [ "$workers" = 2 ]; then
 	running=$(grep -c 'running: 2 worker' "$work/vtepd.log" || true)
 	[ "$running" = 1 ] || fail "vtepd did not run two workers"
-	echo "ok: two workers ($(grep -E '^worker\.[01]\.rx_packets' "$work/vtepd.log" | tail -n 2 | tr '\n' ' '))"
+	# From the last block, printed on SIGTERM.
+	w0=$(awk '$1 == "worker.0.rx_packets" { v = $2 } END { print v + 0 }' "$work/vtepd.log")
+	w1=$(awk '$1 == "worker.1.rx_packets" { v = $2 } END { print v + 0 }' "$work/vtepd.log")
+	[ "$w0" -gt 0 ] && [ "$w1" -gt 0 ] ||
+		fail "both workers must carry traffic: worker.0.rx_packets $w0, worker.1.rx_packets $w1"
+	echo "ok: two workers, both carried traffic (rx_packets $w0 and $w1)"
 fi
 echo "interop: 1 passed, 0 failed"
