@@ -398,6 +398,22 @@ def _pid_alive(pid):
     return True
 
 
+def proc_state(pid):
+    """What a process is doing, for a message: its state and the kernel
+    function it sleeps in, from /proc."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "gone from /proc"
+    try:
+        with open("/proc/%d/wchan" % pid) as f:
+            wchan = f.read().strip() or "-"
+    except OSError:
+        wchan = "?"
+    return "state %s, wchan %s" % (state, wchan)
+
+
 def reap_stale():
     """Remove the namespaces, DPDK runtime directories and temporary
     directories that earlier runs of this harness left behind when they were
@@ -627,10 +643,10 @@ class Lab:
         try:
             rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise TestFailure("vtepd did not exit within %.0f s of SIGTERM; output:\n%s" %
-                              (timeout, self.log()[-4000:]))
+            hung = self.kill()
+            raise TestFailure("vtepd did not exit within %.0f s of SIGTERM%s; output:\n%s" %
+                              (timeout, "; " + hung if hung else ", killed",
+                               self.log()[-4000:]))
         self.logf.close()
         if rc != 0:
             raise TestFailure("vtepd exited with %d after SIGTERM; output:\n%s" %
@@ -639,6 +655,17 @@ class Lab:
         if not b:
             raise TestFailure("vtepd printed no counters at exit; output:\n%s" % self.log())
         return b[-1]
+
+    def kill(self, timeout=10.0):
+        """SIGKILL vtepd and reap it within timeout. Returns None once it
+        is reaped, else what the process was doing when the bound ran out."""
+        self.proc.kill()
+        try:
+            self.proc.wait(timeout)
+            return None
+        except subprocess.TimeoutExpired:
+            return "pid %d still there %.0f s after SIGKILL (%s)" % (
+                self.proc.pid, timeout, proc_state(self.proc.pid))
 
     # -- traffic --
 
@@ -682,8 +709,9 @@ class Lab:
             try:
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+                hung = self.kill()
+                if hung:
+                    print("cleanup: vtepd did not exit within 5 s of SIGTERM; " + hung)
         if self.logf is not None:
             self.logf.close()
         for s in self.socks.values():
