@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests (cmocka), packet tests on DPDK virtual
-# devices, and the interop test against the Linux kernel's vxlan driver, on a
-# release build; then the unit tests again under AddressSanitizer and
-# UndefinedBehaviorSanitizer. Ends with one line "tests: N passed, N failed".
+# devices, the benchmark tests and the interop test against the Linux
+# kernel's vxlan driver, on a release build; then every C test (meson suite
+# "c": the unit tests, bench_search, bench_gen) again under
+# AddressSanitizer and UndefinedBehaviorSanitizer. Ends with one line
+# "tests: N passed, N failed, N skipped".
 #
 #   scripts/test.sh [meson test arguments, e.g. --suite unit]
 set -uo pipefail
@@ -18,7 +20,7 @@ rc=0
 meson test -C "$build" --print-errorlogs "$@" || rc=1
 ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-	meson test -C "$asan" --suite unit --print-errorlogs || rc=1
+	meson test -C "$asan" --suite c --print-errorlogs || rc=1
 
 /usr/bin/python3 - "$build" "$asan" <<'PY'
 import json, sys
