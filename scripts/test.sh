@@ -3,8 +3,12 @@
 # devices, the benchmark tests and the interop test against the Linux
 # kernel's vxlan driver, on a release build; then every C test (meson suite
 # "c": the unit tests, bench_search, bench_gen) again under
-# AddressSanitizer and UndefinedBehaviorSanitizer. Ends with one line
-# "tests: N passed, N failed, N skipped".
+# AddressSanitizer and UndefinedBehaviorSanitizer.
+#
+# It fails if any test failed or was skipped: a suite skipped (not root, a
+# tool missing) must not look green. Before the last line it names the
+# skipped tests and why; the last line is "tests: N passed, N failed, N
+# skipped".
 #
 #   scripts/test.sh [meson test arguments, e.g. --suite unit]
 set -uo pipefail
@@ -22,22 +26,33 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
 	meson test -C "$asan" --suite c --print-errorlogs || rc=1
 
-/usr/bin/python3 - "$build" "$asan" <<'PY'
+/usr/bin/python3 - "$build" "$asan" <<'PY' || rc=1
 import json, sys
+
 passed = failed = skipped = 0
-for d in sys.argv[1:]:
+skips = []
+for d, tag in ((sys.argv[1], ""), (sys.argv[2], " (asan)")):
     try:
         lines = open(d + "/meson-logs/testlog.json").read().splitlines()
     except OSError:
         continue
     for line in lines:
-        r = json.loads(line)["result"]
-        if r == "OK" or r == "EXPECTEDFAIL":
+        r = json.loads(line)
+        name = r["name"].split(":", 1)[-1] + tag
+        if r["result"] in ("OK", "EXPECTEDFAIL"):
             passed += 1
-        elif r == "SKIP":
+        elif r["result"] == "SKIP":
             skipped += 1
+            said = [l for l in (r.get("stdout") or "").splitlines() +
+                    (r.get("stderr") or "").splitlines() if l.strip()]
+            skips.append("%s: %s" % (name, said[-1].strip() if said else "exit 77"))
         else:
             failed += 1
+if skips:
+    print("skipped, which fails the run (a skipped test proves nothing):")
+    for s in skips:
+        print("  " + s)
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if skipped or failed else 0)
 PY
 exit $rc
