@@ -333,6 +333,33 @@ def read_pcap(path):
     return frames
 
 
+def write_pcap(path, frames):
+    """A classic microsecond pcap file of Ethernet frames, for rx_pcap."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, fr in enumerate(frames):
+            f.write(struct.pack("<IIII", 0, i, len(fr), len(fr)) + fr)
+
+
+def pcap_count(path):
+    """Whole frames in a pcap file that vtepd may still be writing (net_pcap
+    flushes it after every burst, in this host's byte order); 0 before its
+    header is there."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return 0
+    n, off = 0, 24
+    while off + 16 <= len(data):
+        incl = struct.unpack_from("<I", data, off + 8)[0]
+        if off + 16 + incl > len(data):
+            break
+        n += 1
+        off += 16 + incl
+    return n
+
+
 def tshark_vxlan(path, vnis):
     """Check with tshark that every frame of path dissects as VXLAN with the
     VNI expected for it (vnis: one per frame, in order) and a good outer
@@ -436,18 +463,22 @@ def reap_stale():
                 shutil.rmtree(os.path.join(where, n), ignore_errors=True)
 
 
-def make_config(prefix, outdir, access, vnis, fdb="", underlay_extra=""):
+def make_config(prefix, outdir, access, vnis, fdb="", underlay_extra="", rx_pcap=None):
     """The YAML vtepd runs with: the EAL arguments, the underlay port first
     (so that it gets VTEP_MAC) on und-in, then one port per access name on
     <name>-in, each sending to <outdir>/<port>-out.pcap. vnis and fdb are
-    YAML lists as text, inserted as given."""
+    YAML lists as text, inserted as given. rx_pcap maps a port name to a
+    pcap file it reads instead of its veth: net_pcap reads a file as fast as
+    it is polled, up to a whole burst at once, then nothing more."""
+    rx_pcap = rx_pcap or {}
     eal = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf",
            "--lcores", "0@0,1@1", "--file-prefix", prefix,
            "--log-level", "pmd.net.pcap:error"]
 
     def devargs(idx, iface, port):
-        return "net_pcap%d,rx_iface_in=%s,tx_pcap=%s" % (
-            idx, iface, os.path.join(outdir, port + "-out.pcap"))
+        rx = ("rx_pcap=" + rx_pcap[port]) if port in rx_pcap else ("rx_iface_in=" + iface)
+        return "net_pcap%d,%s,tx_pcap=%s" % (
+            idx, rx, os.path.join(outdir, port + "-out.pcap"))
 
     lines = ["eal: [%s]" % ", ".join('"%s"' % a for a in eal), "ports:"]
     lines.append('  - { name: uplink, devargs: "%s", role: underlay }' %
@@ -553,8 +584,9 @@ class Lab:
     def path(self, f):
         return os.path.join(self.dir, f)
 
-    def config(self, vnis, fdb="", underlay_extra=""):
-        return make_config(self.name, self.dir, self.access, vnis, fdb, underlay_extra)
+    def config(self, vnis, fdb="", underlay_extra="", rx_pcap=None):
+        return make_config(self.name, self.dir, self.access, vnis, fdb, underlay_extra,
+                           rx_pcap)
 
     # -- vtepd --
 
@@ -635,22 +667,24 @@ class Lab:
         key = "port.%s.rx_packets" % port
         return self.wait_for("%s == %d" % (key, n), lambda c: c.get(key, 0) >= n, timeout)
 
-    def stop(self, timeout=30.0):
-        """SIGTERM, wait, return the counters it printed on the way out."""
+    def stop(self, timeout=30.0, sig=signal.SIGTERM):
+        """Signal (SIGTERM), wait, return the counters it printed on the way
+        out."""
         if self.proc is None:
             raise TestFailure("vtepd was not started")
-        self.proc.send_signal(signal.SIGTERM)
+        name = signal.Signals(sig).name
+        self.proc.send_signal(sig)
         try:
             rc = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             hung = self.kill()
-            raise TestFailure("vtepd did not exit within %.0f s of SIGTERM%s; output:\n%s" %
-                              (timeout, "; " + hung if hung else ", killed",
+            raise TestFailure("vtepd did not exit within %.0f s of %s%s; output:\n%s" %
+                              (timeout, name, "; " + hung if hung else ", killed",
                                self.log()[-4000:]))
         self.logf.close()
         if rc != 0:
-            raise TestFailure("vtepd exited with %d after SIGTERM; output:\n%s" %
-                              (rc, self.log()[-4000:]))
+            raise TestFailure("vtepd exited with %d after %s; output:\n%s" %
+                              (rc, name, self.log()[-4000:]))
         b = self.blocks()
         if not b:
             raise TestFailure("vtepd printed no counters at exit; output:\n%s" % self.log())
@@ -666,6 +700,23 @@ class Lab:
         except subprocess.TimeoutExpired:
             return "pid %d still there %.0f s after SIGKILL (%s)" % (
                 self.proc.pid, timeout, proc_state(self.proc.pid))
+
+    def wait_out(self, port, n, timeout=30.0):
+        """Wait until vtepd has written n frames to port's output file,
+        without asking for counters (no SIGUSR1, no control thread)."""
+        path = self.path(port + "-out.pcap")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = pcap_count(path)
+            if got >= n:
+                return got
+            if self.proc.poll() is not None:
+                raise TestFailure("vtepd died (exit %d) while %s had %d of %d frames; "
+                                  "its output:\n%s" % (self.proc.returncode, port, got, n,
+                                                        self.log()[-4000:]))
+            time.sleep(0.02)
+        raise TestFailure("timed out after %.0f s waiting for %d frames out of %s; it has %d" %
+                          (timeout, n, port, pcap_count(path)))
 
     # -- traffic --
 
