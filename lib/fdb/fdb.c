@@ -598,8 +598,11 @@ fdb_age(struct fdb *fdb, uint32_t now, unsigned budget)
 			uint32_t age = fdb_vni_age(fdb, e->key.vni);
 			uint32_t seen = __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED);
 
-			/* 64-bit sum: seen + age must not wrap past now. */
-			if (age != 0 && (uint64_t)seen + age <= now) {
+			/* Stamps are whole seconds (floor): an entry stamped
+			 * "seen" may have been refreshed up to 1 s later, so it
+			 * goes only once seen + age has fully passed, never
+			 * early. 64-bit sum: seen + age must not wrap past now. */
+			if (age != 0 && (uint64_t)seen + age < now) {
 				fdb->st.aged++;
 				fdb_remove_slot(fdb, slot);
 				removed++;

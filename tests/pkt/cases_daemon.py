@@ -46,9 +46,9 @@ def by_remote(what, frames, inner, remotes):
 def learned_entry_ages_out(ctx):
     """With ageing 3 a learned remote MAC takes unicast, then disappears
     (fdb.aged, vni.N.fdb_entries), and the next frame to it is flooded to
-    the whole flood list again. Entries are stamped in whole seconds, so
-    ageing 3 may remove one 2 s after it was last seen: time enough for the
-    steps between learning and use."""
+    the whole flood list again. An entry is never removed before its
+    ageing time has passed since it was last seen (3 s: time enough for the
+    steps between learning and use)."""
     with ctx.lab() as lab:
         lab.start(lab.config(vni_yaml(100, [("acc", "untagged")], [R2, R3],
                                       extra="ageing: 3")))

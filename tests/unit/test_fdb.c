@@ -637,11 +637,14 @@ test_age_at_right_second(void **state)
 	struct fdb_stats s;
 
 	RTE_SET_USED(state);
-	/* VNI never configured: the 300 s default. */
+	/* VNI never configured: the 300 s default. Stamps are whole
+	 * seconds, so an entry stamped 1000 goes once 1300 has fully passed:
+	 * never before 300 s. */
 	assert_int_equal(fdb_learn(fdb, 50, &a, d, 1000), FDB_LEARN_NEW);
 	assert_int_equal(fdb_age(fdb, 1299, 1000), 0);
+	assert_int_equal(fdb_age(fdb, 1300, 1000), 0);
 	assert_int_equal(lookup(fdb, 50, &a, NULL), d);
-	assert_int_equal(fdb_age(fdb, 1300, 1000), 1);
+	assert_int_equal(fdb_age(fdb, 1301, 1000), 1);
 	assert_int_equal(lookup(fdb, 50, &a, NULL), 0);
 	fdb_stats_get(fdb, &s);
 	assert_int_equal(s.aged, 1);
@@ -686,7 +689,7 @@ test_age_budget_by_time(void **state)
 	carry = 0;
 	total = 0;
 	for (i = 0; i < 10; i++)
-		total += fdb_age(fdb, 1300, fdb_age_budget(fdb, 100, 1000, &carry));
+		total += fdb_age(fdb, 1301, fdb_age_budget(fdb, 100, 1000, &carry));
 	assert_int_equal(total, 1);
 	assert_int_equal(lookup(fdb, 50, &a, NULL), 0);
 }
@@ -702,12 +705,12 @@ test_age_per_vni_and_default(void **state)
 	assert_int_equal(fdb_vni_set(fdb, 0, 0, 20), 0);
 	assert_int_equal(fdb_learn(fdb, 51, &a, d, 100), FDB_LEARN_NEW);
 	assert_int_equal(fdb_learn(fdb, 52, &a, d, 100), FDB_LEARN_NEW);
-	assert_int_equal(fdb_age(fdb, 109, 1000), 0);
-	assert_int_equal(fdb_age(fdb, 110, 1000), 1);
+	assert_int_equal(fdb_age(fdb, 110, 1000), 0);
+	assert_int_equal(fdb_age(fdb, 111, 1000), 1);
 	assert_int_equal(lookup(fdb, 51, &a, NULL), 0);
 	assert_int_equal(lookup(fdb, 52, &a, NULL), d);
-	assert_int_equal(fdb_age(fdb, 119, 1000), 0);
-	assert_int_equal(fdb_age(fdb, 120, 1000), 1);
+	assert_int_equal(fdb_age(fdb, 120, 1000), 0);
+	assert_int_equal(fdb_age(fdb, 121, 1000), 1);
 	assert_int_equal(lookup(fdb, 52, &a, NULL), 0);
 }
 
@@ -730,8 +733,9 @@ test_touch_keeps_entry_alive(void **state)
 	assert_int_equal(info.last_seen, 108);
 	/* 100 + 10 has passed, 108 + 10 has not. */
 	assert_int_equal(fdb_age(fdb, 115, 1000), 0);
+	assert_int_equal(fdb_age(fdb, 118, 1000), 0);
 	assert_int_equal(lookup(fdb, 53, &a, NULL), d);
-	assert_int_equal(fdb_age(fdb, 118, 1000), 1);
+	assert_int_equal(fdb_age(fdb, 119, 1000), 1);
 	assert_int_equal(lookup(fdb, 53, &a, NULL), 0);
 }
 
@@ -885,7 +889,7 @@ test_stats(void **state)
 	assert_int_equal(fdb_learn(fdb, 70, &m2, e, 5), FDB_LEARN_MOVE);    /* moves */
 	assert_int_equal(fdb_add_static(fdb, 70, &m4, d), 0);               /* statics 1 */
 	assert_int_equal(fdb_learn(fdb, 70, &m4, e, 0), -EPERM);           /* static_wins */
-	assert_int_equal(fdb_age(fdb, 10, 1000), 1);                        /* m1 aged */
+	assert_int_equal(fdb_age(fdb, 11, 1000), 1);                        /* m1 aged */
 
 	fdb_stats_get(fdb, &s);
 	assert_int_equal(s.entries, 2);
