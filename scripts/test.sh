@@ -6,9 +6,9 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer.
 #
 # It fails if any test failed or was skipped: a suite skipped (not root, a
-# tool missing) must not look green. Before the last line it names the
-# skipped tests and why; the last line is "tests: N passed, N failed, N
-# skipped".
+# tool missing) must not look green. Its last lines name the skipped tests
+# and why, and the five slowest tests; the very last line is
+# "tests: N passed, N failed, N skipped".
 #
 #   scripts/test.sh [meson test arguments, e.g. --suite unit]
 set -uo pipefail
@@ -20,6 +20,8 @@ asan=${ASAN_BUILD_DIR:-$root/build-asan}
 BUILD_DIR=$asan "$root/scripts/build.sh" -Db_sanitize=address,undefined -Dbuildtype=debug \
 	-Db_lundef=false -Db_lto=false || exit 1
 
+# Only this run's results count in the summary.
+rm -f "$build/meson-logs/testlog.json" "$asan/meson-logs/testlog.json"
 rc=0
 meson test -C "$build" --print-errorlogs "$@" || rc=1
 ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1} \
@@ -30,15 +32,18 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
 import json, sys
 
 passed = failed = skipped = 0
-skips = []
+runs, skips = [], []
 for d, tag in ((sys.argv[1], ""), (sys.argv[2], " (asan)")):
     try:
         lines = open(d + "/meson-logs/testlog.json").read().splitlines()
     except OSError:
+        print("no results in %s/meson-logs/testlog.json" % d)
+        failed += 1
         continue
     for line in lines:
         r = json.loads(line)
         name = r["name"].split(":", 1)[-1] + tag
+        runs.append((r.get("duration") or 0.0, name))
         if r["result"] in ("OK", "EXPECTEDFAIL"):
             passed += 1
         elif r["result"] == "SKIP":
@@ -52,6 +57,9 @@ if skips:
     print("skipped, which fails the run (a skipped test proves nothing):")
     for s in skips:
         print("  " + s)
+print("five slowest tests:")
+for t, name in sorted(runs, reverse=True)[:5]:
+    print("  %7.2f s  %s" % (t, name))
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if skipped or failed else 0)
 PY

@@ -58,7 +58,7 @@ def forget(tag):
     shutil.rmtree(os.path.join(base, prefix(tag)), ignore_errors=True)
 
 
-def run(bench, tag, args, expect_rc=0, timeout=120, peer=None):
+def run(bench, tag, args, expect_rc=0, timeout=40, peer=None):
     """One generator process, its output printed and returned. With @peer
     (Popen, name), a DPDK process joined to it: the generator's exit is
     observed without reaping it, the peer stopped, then both reaped."""
@@ -248,7 +248,7 @@ def memif(bench, tmp, src):
         # observed, testpmd stopped, then both reaped.
         run(bench, "memif", ["--tx-port", "net_memif0,role=client,rsize=14,socket=" + sock,
                              "--rate", "50kpps", "--duration", "2", "--warmup", "1",
-                             "--link-wait", "30", "--verify", "plain", "--latency",
+                             "--link-wait", "20", "--verify", "plain", "--latency",
                              "--json", out], peer=(tp, "dpdk-testpmd"))
     finally:
         peers.end_all([(tp, "dpdk-testpmd")])

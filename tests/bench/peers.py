@@ -52,7 +52,11 @@ def wait_for(cond, timeout, what, interval=0.1):
     deadline = time.monotonic() + timeout
     while not cond():
         if time.monotonic() >= deadline:
-            raise Timeout("timed out after %g s waiting for %s" % (timeout, what))
+            # Said at once too: cleaning up after it may take the rest of
+            # the test's own timeout.
+            msg = "timed out after %g s waiting for %s" % (timeout, what)
+            print(msg, flush=True)
+            raise Timeout(msg)
         time.sleep(interval)
 
 

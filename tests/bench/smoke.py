@@ -111,7 +111,7 @@ def trial(kind, bench, vtepd, src, tmp):
            "--file-prefix", bprefix, "-l", "0",
            "--log-level", "lib.eal:error", "--log-level", "pmd.net.memif:error", "--"] + \
         ports + ["--flows", str(FLOWS), "--rate", RATE, "--duration", str(SECONDS),
-                 "--warmup", str(WARMUP), "--link-wait", "30", "--quiet", "--json", out]
+                 "--warmup", str(WARMUP), "--link-wait", "20", "--quiet", "--json", out]
     glog = os.path.join(tmp, "gen.log")
     vp = p = None
     try:
@@ -124,7 +124,7 @@ def trial(kind, bench, vtepd, src, tmp):
                                  stderr=subprocess.STDOUT)
         # Observe the generator's exit without reaping it (peers.py says
         # why); vtepd, its memif peer, is stopped first, then both reaped.
-        peers.wait_for(lambda: peers.exited(p) or peers.exited(vp), 120,
+        peers.wait_for(lambda: peers.exited(p) or peers.exited(vp), 40,
                        "vtep-bench to end its %g s trial (or vtepd to die)" % SECONDS)
         vtepd_ran = not peers.exited(vp)
     finally:

@@ -53,7 +53,7 @@ fi
 
 lab_up
 lab_vtepd_start "$build" "$config" "$work/vtepd.log"
-lab_vtepd_wait "$work/vtepd.log" 120 || fail "vtepd did not start"
+lab_vtepd_wait "$work/vtepd.log" 40 || fail "vtepd did not say it runs within 40 s"
 
 # ping_all NS DST: 3 echo requests, every one answered (ping itself passes
 # on one reply).
@@ -107,9 +107,9 @@ block() { awk -v n="$1" '/^--- vtepd counters at / { b++ } b == n' "$work/vtepd.
 h2mac=$(ip -n "$NS_HOST2" -br link show h2-und | awk '{print toupper($3)}')
 n=$(blocks)
 kill -USR1 "$VTEPD_PID"
-wait_blocks $((n + 1)) 30
+wait_blocks $((n + 1)) 20
 kill -USR1 "$VTEPD_PID"
-wait_blocks $((n + 2)) 30
+wait_blocks $((n + 2)) 20
 block $((n + 1)) | grep -q '^ctl\.snapshots ' ||
 	fail "counter block $((n + 1)) has no ctl.snapshots: $(block $((n + 1)))"
 got=$(block $((n + 1)) | awk -v ip="neigh.$HOST2_IP" '$1 == ip { st = $2; mac = toupper($3) } END { print st, mac }')
@@ -127,8 +127,8 @@ transfer() {
 	ip netns exec "$to" /usr/bin/python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); s.settimeout(120)
-c, _ = s.accept(); c.settimeout(120)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(1); s.settimeout(30)
+c, _ = s.accept(); c.settimeout(30)
 with open(sys.argv[3], "wb") as f:
     while True:
         b = c.recv(65536)
@@ -138,7 +138,7 @@ with open(sys.argv[3], "wb") as f:
 	srv=$!
 	# Connect once the receiver listens, not after a guess at how long it
 	# takes to start.
-	for ((i = 0; i < 300; i++)); do
+	for ((i = 0; i < 200; i++)); do
 		[ -n "$(ip netns exec "$to" ss -ltnH "sport = :$port" 2>/dev/null)" ] && break
 		if ! lab_running "$srv"; then
 			echo "receiver exited before listening: $(tail -n 1 "$work/srv-$port.err")"
@@ -146,14 +146,14 @@ with open(sys.argv[3], "wb") as f:
 		fi
 		sleep 0.1
 	done
-	if [ "$i" -eq 300 ]; then
+	if [ "$i" -eq 200 ]; then
 		lab_stop "$srv" receiver 5 >/dev/null 2>&1 || true
-		echo "receiver not listening on $ip:$port after 30 s"
+		echo "receiver not listening on $ip:$port after 20 s"
 		return 1
 	fi
-	if ! ip netns exec "$from" timeout 300 /usr/bin/python3 -c '
+	if ! ip netns exec "$from" timeout 40 /usr/bin/python3 -c '
 import socket, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=120)
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
 with open(sys.argv[3], "rb") as f:
     s.sendall(f.read())
 s.close()
@@ -162,11 +162,11 @@ s.close()
 		echo "sender failed: $(tail -n 1 "$work/cli-$port.err")"
 		return 1
 	fi
-	# The sender has closed: the receiver ends at once, or its own 120 s
+	# The sender has closed: the receiver ends at once, or its own 30 s
 	# timeouts end it.
-	if ! lab_wait_exit "$srv" 150; then
+	if ! lab_wait_exit "$srv" 40; then
 		lab_stop "$srv" receiver 5 >/dev/null 2>&1 || true
-		echo "receiver still running 150 s after the sender closed"
+		echo "receiver still running 40 s after the sender closed"
 		return 1
 	fi
 	if ! wait "$srv"; then
