@@ -544,7 +544,7 @@ ctl_stats_print(struct vtepd *d, FILE *f)
 	struct ctl *c = d->ctl;
 	struct fdb_stats fs;
 	uint64_t drops[VTEP_DROP_MAX] = { 0 };
-	uint64_t punts = 0, posted = 0, lost = 0;
+	uint64_t punts = 0, posted = 0, lost = 0, over = 0;
 	unsigned i, w, e;
 
 	fprintf(f, "--- vtepd counters at %" PRIu32 " s ---\n", vtepd_now());
@@ -608,6 +608,7 @@ ctl_stats_print(struct vtepd *d, FILE *f)
 		punts += wk->punts;
 		posted += wk->learn_posted;
 		lost += wk->learn_lost;
+		over += wk->learn_over_quota;
 		fprintf(f, "worker.%u.rx_packets %" PRIu64 "\n", w, wrx);
 		fprintf(f, "worker.%u.drops %" PRIu64 "\n", w, wd);
 	}
@@ -624,6 +625,7 @@ ctl_stats_print(struct vtepd *d, FILE *f)
 	fprintf(f, "fdb.static_wins %" PRIu64 "\n", fs.static_wins);
 	fprintf(f, "learn.posted %" PRIu64 "\n", posted);
 	fprintf(f, "learn.ring_full %" PRIu64 "\n", lost);
+	fprintf(f, "learn.over_quota %" PRIu64 "\n", over);
 	fprintf(f, "learn.applied %" PRIu64 "\n", c->learn_applied);
 	fprintf(f, "learn.refused %" PRIu64 "\n", c->learn_refused);
 	fprintf(f, "ctl.punted %" PRIu64 "\n", punts);

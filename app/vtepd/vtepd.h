@@ -127,6 +127,7 @@ struct worker {
 	uint64_t drops[VTEP_DROP_MAX];
 	uint64_t punts;
 	uint64_t learn_posted, learn_lost;
+	uint64_t learn_over_quota;       /* learn events past VTEPD_LEARN_PER_BURST */
 	struct port_ctr port[RTE_MAX_ETHPORTS];
 	struct vni_ctr *vni;             /* [VTEPD_MAX_VNIS] */
 	struct txbuf tx[RTE_MAX_ETHPORTS];

@@ -56,6 +56,7 @@ batch_lookup(struct worker *w, struct key_batch *b)
 /* Learn events of one burst, posted together, at most a few. */
 struct learn_batch {
 	unsigned n;
+	unsigned over;                   /* events beyond the quota, not posted */
 	struct fdb_learn_event ev[VTEPD_LEARN_PER_BURST];
 };
 
@@ -64,8 +65,10 @@ learn_next(struct learn_batch *l, uint32_t vni, const struct rte_ether_addr *mac
 {
 	struct fdb_learn_event *ev;
 
-	if (l->n == VTEPD_LEARN_PER_BURST)
+	if (l->n == VTEPD_LEARN_PER_BURST) {
+		l->over++;
 		return NULL;
+	}
 	ev = &l->ev[l->n++];
 	memset(ev, 0, sizeof(*ev));
 	ev->vni = vni;
@@ -209,6 +212,8 @@ learn_post(struct worker *w, struct learn_batch *l)
 {
 	unsigned sent;
 
+	w->learn_over_quota += l->over;
+	l->over = 0;
 	if (l->n == 0)
 		return;
 	sent = fdb_learn_post(vd.learn, l->ev, l->n);
@@ -231,7 +236,7 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 	struct learn_batch lb;
 	unsigned nok = 0, i;
 
-	sb.n = db.n = lb.n = 0;
+	sb.n = db.n = lb.n = lb.over = 0;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -412,7 +417,7 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 	unsigned nok = 0, i;
 	uint16_t uport = vd.ports[vd.underlay].id;
 
-	sb.n = db.n = lb.n = 0;
+	sb.n = db.n = lb.n = lb.over = 0;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

@@ -421,7 +421,9 @@ def learn_quota_per_burst(ctx):
         c = lab.wait_for("the file read and its learn events taken",
                          lambda c: c.get("port.acc.rx_packets") == 56 and
                          c.get("learn.applied", 0) + c.get("learn.refused", 0) >= 16)
+        # 24 of the first burst and 16 of the second were over the quota.
         check_counters(c, {"learn.posted": 16, "learn.applied": 16, "learn.ring_full": 0,
+                           "learn.over_quota": 40,
                            "fdb.learned": 16, "vni.100.fdb_entries": 16})
         # Which ones: a frame to a learned MAC goes to acc alone, one to an
         # unknown MAC to acc and acc2. 0-7 came from the first burst, 8-15
