@@ -71,8 +71,8 @@ def stop(proc, name, term_wait=15, kill_wait=10):
         wait_for(lambda: exited(proc), term_wait, "%s (PID %d) to exit on SIGTERM"
                  % (name, proc.pid), 0.05)
         return True
-    except Timeout as e:
-        print("%s; sending SIGKILL" % e)
+    except Timeout:
+        print("sending SIGKILL to %s (PID %d)" % (name, proc.pid), flush=True)
     proc.kill()
     wait_for(lambda: exited(proc), kill_wait, "%s (PID %d) to exit on SIGKILL"
              % (name, proc.pid), 0.05)
