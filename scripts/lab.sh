@@ -26,8 +26,7 @@ mkdir -p "$state"
 cleanup() {
 	trap - EXIT INT TERM
 	if [ -n "${VTEPD_PID:-}" ] && kill -0 "$VTEPD_PID" 2>/dev/null; then
-		kill -TERM "$VTEPD_PID" 2>/dev/null || true
-		wait "$VTEPD_PID" 2>/dev/null || true
+		lab_stop "$VTEPD_PID" vtepd || true
 		echo "== vtepd's counters at exit =="
 		sed -n '/--- vtepd counters/,$p' "$state/vtepd.log" | tail -n 80
 	fi
@@ -57,8 +56,15 @@ ip netns exec "$NS_VM1" ping -c 3 -i 0.3 "$VM2_IP"
 echo "== vm2 -> vm1 =="
 ip netns exec "$NS_VM2" ping -c 3 -i 0.3 "$VM1_IP"
 
+# The block SIGUSR1 asks for is whole once its last lines (ctl.snapshots,
+# then the neighbours) are flushed: wait for that, at most 10 s.
+blocks() { grep -c '^--- vtepd counters at ' "$state/vtepd.log" || true; }
+n=$(blocks)
 kill -USR1 "$VTEPD_PID"
-sleep 0.5
+for ((i = 0; i < 100; i++)); do
+	[ "$(blocks)" -gt "$n" ] && tail -n 40 "$state/vtepd.log" | grep -q '^ctl\.snapshots ' && break
+	sleep 0.1
+done
 echo "== vtepd's counters =="
 awk '/--- vtepd counters/{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$state/vtepd.log" |
 	sed -n '/--- vtepd counters/,$p' | grep -v ' 0$' || true
