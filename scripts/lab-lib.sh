@@ -74,8 +74,11 @@ lab_up() {
 	ip -n "$NS_HOST2" link set h2-und mtu 1500 up
 	ip -n "$NS_HOST2" addr add "$HOST2_IP/24" dev h2-und
 	_lab_nooffload "$NS_HOST2" h2-und
+	# LAB_VXLAN_OPTS: more options for the kernel's vxlan device (the
+	# interop test's "udpcsum" run sets udpcsum).
+	# shellcheck disable=SC2086
 	ip -n "$NS_HOST2" link add vxlan100 type vxlan id 100 local "$HOST2_IP" \
-		remote "$VTEP_IP" dstport 4789 dev h2-und
+		remote "$VTEP_IP" dstport 4789 dev h2-und ${LAB_VXLAN_OPTS:-}
 	ip -n "$NS_HOST2" link add br100 type bridge
 	ip -n "$NS_HOST2" link set vxlan100 master br100 up
 	ip -n "$NS_HOST2" link set h2-vm2 master br100 mtu 1450 up

@@ -5,11 +5,14 @@
 # MAC, and that 10 MB sent over TCP across the overlay arrive byte-identical,
 # in each direction.
 #
-#   test_interop.sh BUILD_DIR [WORKERS]
+#   test_interop.sh BUILD_DIR [WORKERS [udpcsum]]
 #
 # WORKERS 2 runs the same test with two workers sharing one CPU and two
 # queue pairs per port, which the kernel spreads by flow hash (af_packet
 # fanout) between the workers; it asserts that both workers received.
+# udpcsum has the kernel's VTEP send non-zero outer UDP checksums, which
+# vtepd verifies: a capture shows they are non-zero and right, and vtepd
+# must drop none of them.
 #
 # Every wait is bounded and says what it waited for. What a run killed
 # outright left behind (namespaces vtep-it<PID>-*, /var/run/dpdk/vtep-it<PID>,
@@ -18,6 +21,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:?build dir}
 workers=${2:-1}
+mode=${3:-}
 [ "$(id -u)" -eq 0 ] || { echo "interop: needs root; skipped"; exit 77; }
 
 LAB_PREFIX=vtep-it$$
@@ -51,6 +55,7 @@ if [ "$workers" = 2 ]; then
 	grep -q '0@0,1@1,2@1' "$config" || fail "could not derive a two-worker configuration"
 fi
 
+[ "$mode" = udpcsum ] && export LAB_VXLAN_OPTS=udpcsum
 lab_up
 lab_vtepd_start "$build" "$config" "$work/vtepd.log"
 lab_vtepd_wait "$work/vtepd.log" 40 || fail "vtepd did not say it runs within 40 s"
@@ -65,9 +70,30 @@ ping_all() {
 }
 
 lab_wait_ping "$NS_VM1" "$VM2_IP" 15 || fail "vm1 cannot ping vm2 across VNI 100"
+if [ "$mode" = udpcsum ]; then
+	# What the kernel's VTEP sends toward vtepd, during the pings.
+	ip netns exec "$NS_HOST2" timeout 60 tshark -n -i h2-und -c 6 -w "$work/csum.pcap" \
+		-f "udp dst port 4789 and src host $HOST2_IP" >/dev/null 2>"$work/tshark.err" &
+	cap=$!
+	for ((i = 0; i < 200; i++)); do
+		grep -q '^Capturing on' "$work/tshark.err" && break
+		lab_running "$cap" || fail "tshark exited: $(cat "$work/tshark.err")"
+		sleep 0.1
+	done
+	[ "$i" -lt 200 ] || fail "tshark not capturing after 20 s"
+fi
 ping_all "$NS_VM1" "$VM2_IP"
 ping_all "$NS_VM2" "$VM1_IP"
 echo "ok: ping both ways, 3 of 3 replies each"
+if [ "$mode" = udpcsum ]; then
+	lab_wait_exit "$cap" 30 || fail "tshark caught fewer than 6 VXLAN frames in 30 s"
+	wait "$cap" || fail "tshark failed: $(cat "$work/tshark.err")"
+	sums=$(tshark -n -r "$work/csum.pcap" -o udp.check_checksum:TRUE \
+		-T fields -e udp.checksum -e udp.checksum.status 2>&1)
+	n=$(awk '$1 != "0x0000" && $2 == 1' <<<"$sums" | wc -l)
+	[ "$n" -eq 6 ] || fail "expected 6 frames with a right non-zero UDP checksum, got: $sums"
+	echo "ok: the kernel's VTEP sent non-zero UDP checksums, all right"
+fi
 
 if [ "$workers" = 2 ]; then
 	# Flows enough that the kernel's flow hash (af_packet fanout) gives
@@ -192,6 +218,8 @@ enc=$(awk '$1 == "vni.100.encap_packets" { v = $2 } END { print v + 0 }' "$work/
 dec=$(awk '$1 == "vni.100.decap_packets" { v = $2 } END { print v + 0 }' "$work/vtepd.log")
 [ "$enc" -gt 7000 ] && [ "$dec" -gt 7000 ] || fail "counters too low: encap $enc decap $dec"
 echo "ok: vtepd encapsulated $enc and decapsulated $dec packets"
+bad=$(awk '$1 == "drop.udp_bad_checksum" { v = $2 } END { print v }' "$work/vtepd.log")
+[ "$bad" = 0 ] || fail "vtepd dropped '$bad' frames as udp_bad_checksum"
 if [ "$workers" = 2 ]; then
 	running=$(grep -c 'running: 2 worker' "$work/vtepd.log" || true)
 	[ "$running" = 1 ] || fail "vtepd did not run two workers"
