@@ -17,5 +17,11 @@ test:
 bench:
 	bench/perf.sh
 
+# The libFuzzer targets, ten minutes each (clang; see tests/fuzz/README.md).
+# scripts/fuzz.sh alone runs each for 30 seconds.
+.PHONY: fuzz
+fuzz:
+	scripts/fuzz.sh --seconds 600
+
 clean:
 	rm -rf build build-asan .lab
