@@ -130,6 +130,8 @@ port_setup_all(struct vtepd *d)
 			return rc;
 		d->n_ports = i + 1;
 	}
+	/* From now on munmap() waits for the workers (unmap.c). */
+	__atomic_store_n(&d->unmap_grace, true, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -144,4 +146,5 @@ port_close_all(struct vtepd *d)
 		rte_eth_dev_close(d->ports[i].id);
 	}
 	d->n_ports = 0;
+	__atomic_store_n(&d->unmap_grace, false, __ATOMIC_RELEASE);
 }

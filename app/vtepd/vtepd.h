@@ -162,6 +162,7 @@ struct vtepd {
 	struct ctl *ctl;
 	volatile bool quit;
 	uint64_t tsc_hz, tsc0;
+	bool unmap_grace;                /* munmap() waits for the workers (unmap.c) */
 };
 
 extern struct vtepd vd;
