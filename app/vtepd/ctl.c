@@ -569,6 +569,7 @@ ctl_stats_print(struct vtepd *d, FILE *f)
 		fprintf(f, "port.%s.tx_bytes %" PRIu64 "\n", d->ports[i].name, sum.tx_bytes);
 		fprintf(f, "port.%s.rx_missed %" PRIu64 "\n", d->ports[i].name, es.imissed);
 		fprintf(f, "port.%s.rx_nombuf %" PRIu64 "\n", d->ports[i].name, es.rx_nombuf);
+		port_stats_print(d, i, f);
 	}
 	for (i = 0; i < d->conf->n_vnis; i++) {
 		struct vni_ctr sum = { 0 };
@@ -758,6 +759,7 @@ ctl_poll(struct vtepd *d)
 	learn_poll(c, now);
 	if (neigh_poll(c->neighs, now_ms(), neigh_request, c))
 		c->dirty = true;
+	port_watch_poll(d);
 	/* Ageing is paced by time, not by polls: a fixed slice per poll
 	 * swept a 256 K-slot table many times a second, and the cache lines
 	 * it pulled in were the worker's when both share a core. */

@@ -1,13 +1,31 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Probing, configuring and starting the ports the configuration names. */
+/*
+ * Probing, configuring and starting the ports the configuration names, and
+ * watching the memif ones.
+ */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include <rte_bus.h>
+#include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
 
+#include "memif.h"
 #include "vtepd.h"
+
+/* What the control thread watches of a memif port. */
+struct port_watch {
+	bool memif;
+	struct memif_info mi;
+	bool up;                         /* link up at the last poll */
+	bool lost;                       /* listening socket found gone */
+	uint64_t next_check;             /* timer cycles: next listener check */
+	uint64_t disconnects, listener_lost;
+};
+
+static struct port_watch watch[CONF_MAX_PORTS];
 
 static int
 port_probe(const struct conf_port *cp, uint16_t *port_id)
@@ -129,6 +147,8 @@ port_setup_all(struct vtepd *d)
 		if (rc != 0)
 			return rc;
 		d->n_ports = i + 1;
+		memset(&watch[i], 0, sizeof(watch[i]));
+		watch[i].memif = memif_devargs_parse(cf->ports[i].devargs, &watch[i].mi);
 	}
 	/* From now on munmap() waits for the workers (unmap.c). */
 	__atomic_store_n(&d->unmap_grace, true, __ATOMIC_RELEASE);
@@ -147,4 +167,67 @@ port_close_all(struct vtepd *d)
 	}
 	d->n_ports = 0;
 	__atomic_store_n(&d->unmap_grace, false, __ATOMIC_RELEASE);
+}
+
+/* ---- watching memif ports --------------------------------------------- */
+
+/*
+ * A memif server must accept a client again after any number of clients
+ * have come and gone. With DPDK 22.11 the one way it stopped doing so was
+ * the process dying in the PMD's RX burst when a client left (unmap.c
+ * prevents that). It cannot be re-created in the process either: removing
+ * a memif server device leaves its listening socket open and its interrupt
+ * callback registered (the probe that follows fails with "Address already
+ * in use" and the EAL interrupt thread spins on the stale callback). So
+ * the control thread watches: it counts disconnects (the PMD raises no
+ * link-state event: it does not set RTE_ETH_DEV_INTR_LSC), and while
+ * nobody is connected it checks once a second that the server still
+ * listens, and says so loudly if it does not.
+ */
+void
+port_watch_poll(struct vtepd *d)
+{
+	uint64_t now = rte_get_timer_cycles();
+	unsigned i;
+
+	for (i = 0; i < d->n_ports; i++) {
+		struct port_watch *pw = &watch[i];
+		struct rte_eth_link link;
+		bool up;
+
+		if (!pw->memif)
+			continue;
+		memset(&link, 0, sizeof(link));
+		if (rte_eth_link_get_nowait(d->ports[i].id, &link) != 0)
+			continue;
+		up = link.link_status == RTE_ETH_LINK_UP;
+		if (pw->up && !up) {
+			pw->disconnects++;
+			VLOG(INFO, "port %s: the %s disconnected (%" PRIu64 " so far)",
+			     d->ports[i].name, pw->mi.server ? "client" : "server",
+			     pw->disconnects);
+		}
+		pw->up = up;
+		if (up || !pw->mi.server || now < pw->next_check)
+			continue;
+		pw->next_check = now + rte_get_timer_hz();
+		if (memif_listening(&pw->mi)) {
+			pw->lost = false;
+		} else if (!pw->lost) {
+			pw->lost = true;
+			pw->listener_lost++;
+			VLOG(ERR, "port %s: nothing listens on %s%s any more: no client can "
+			     "connect until vtepd restarts", d->ports[i].name,
+			     pw->mi.abstract ? "@" : "", pw->mi.socket);
+		}
+	}
+}
+
+void
+port_stats_print(struct vtepd *d, unsigned i, FILE *f)
+{
+	const char *name = d->ports[i].name;
+
+	fprintf(f, "port.%s.disconnects %" PRIu64 "\n", name, watch[i].disconnects);
+	fprintf(f, "port.%s.listener_lost %" PRIu64 "\n", name, watch[i].listener_lost);
 }

@@ -188,6 +188,11 @@ void ctl_stats_print(struct vtepd *d, FILE *f);
 /* port.c */
 int port_setup_all(struct vtepd *d);
 void port_close_all(struct vtepd *d);
+/* Watch memif ports: count disconnects, check that a server that nobody
+ * is connected to still listens; from ctl_poll(). */
+void port_watch_poll(struct vtepd *d);
+/* The "port.<name>.disconnects" and ".listener_lost" lines of port @i. */
+void port_stats_print(struct vtepd *d, unsigned i, FILE *f);
 
 /* setup.c: the pools (sized from the configuration and d->n_workers) and
  * one worker per EAL worker lcore; queues_assign() after the ports. */
