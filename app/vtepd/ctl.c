@@ -395,6 +395,10 @@ icmp_rx(struct ctl *c, struct rte_mbuf *m)
 	if (rte_pktmbuf_data_len(m) < sizeof(*eth) + len || len < ihl + sizeof(*icmp) ||
 	    (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)))
 		goto drop;
+	/* Never an answer to a group or the zero address (RFC 1122 3.2.2.6
+	 * answers unicast sources; the worker refused martian IP sources). */
+	if (!rte_is_valid_assigned_ether_addr(&eth->src_addr))
+		goto drop;
 	icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
 	if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0)
 		goto drop;

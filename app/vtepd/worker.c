@@ -268,7 +268,7 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 		}
 		rte_pktmbuf_adj(m, inf.outer_len);
 		if (rte_pktmbuf_pkt_len(m) > inf.inner_len)
-			rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - inf.inner_len));
+			vtep_pkt_truncate(m, inf.inner_len);
 		/* Offload flags of the outer frame mean nothing for the inner one. */
 		m->ol_flags = 0;
 		why = vtep_decap_inner(m, inf.outer_tos, s->decap.ecn, v->inner_vlan_accept);

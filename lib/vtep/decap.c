@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include <rte_arp.h>
+#include <rte_byteorder.h>
 
 #include "vtep.h"
 
@@ -34,19 +35,54 @@ martian_source(const struct vtep_decap_ctx *ctx, rte_be32_t src)
 	       src == ctx->local_ip || (ctx->bcast_ip != 0 && src == ctx->bcast_ip);
 }
 
+/*
+ * The ones' complement sum of @len bytes at offset @off of chain @m, with
+ * each segment's partial sum byte-swapped when it starts at an odd offset of
+ * the datagram. DPDK 22.11's rte_raw_cksum_mbuf() gets that case wrong (a
+ * right checksum then fails), so the chain is walked here.
+ */
+static uint32_t
+sum_chain(const struct rte_mbuf *m, uint32_t off, uint32_t len, bool *ok)
+{
+	uint32_t sum = 0, done = 0;
+
+	while (m != NULL && off >= m->data_len) {
+		off -= m->data_len;
+		m = m->next;
+	}
+	for (; m != NULL && done < len; m = m->next, off = 0) {
+		uint32_t n = RTE_MIN(m->data_len - off, len - done);
+		uint16_t part = vtep_csum_fold(
+			__rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const uint8_t *, off), n, 0));
+
+		sum += (done & 1) ? rte_bswap16(part) : part;
+		done += n;
+	}
+	*ok = done == len;
+	return sum;
+}
+
 /* A non-zero UDP checksum: the port's verdict where it gives one, else ours. */
 static inline bool
-udp_csum_bad(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off)
+udp_csum_bad(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off,
+	     uint32_t ulen)
 {
+	uint32_t sum;
+	bool ok;
+
 	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
 	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
 	case RTE_MBUF_F_RX_L4_CKSUM_NONE:  /* data intact, field not filled in */
 		return false;
 	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
 		return true;
-	default:
-		return rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)l4_off) != 0;
 	}
+	/* The datagram is usually whole in the first segment. */
+	if (likely(rte_pktmbuf_data_len(m) >= l4_off + ulen))
+		return rte_ipv4_udptcp_cksum_verify(ip, rte_pktmbuf_mtod_offset(m, const void *,
+									      l4_off)) != 0;
+	sum = sum_chain(m, l4_off, ulen, &ok) + rte_ipv4_phdr_cksum(ip, 0);
+	return !ok || vtep_csum_fold(sum) != 0xffff;
 }
 
 enum vtep_rx_kind
@@ -140,7 +176,7 @@ vtep_decap_classify(const struct vtep_decap_ctx *ctx, const struct rte_mbuf *m,
 	/* RFC 7348 section 5: a zero checksum MUST be accepted; a non-zero
 	 * one MAY be verified, and if it is, a wrong one MUST be dropped. The
 	 * kernel verifies it, and so do we. */
-	if (unlikely(udp->dgram_cksum != 0) && udp_csum_bad(m, ip, off))
+	if (unlikely(udp->dgram_cksum != 0) && udp_csum_bad(m, ip, off, ip_len - ihl))
 		return drop(i, VTEP_DROP_UDP_BAD_CSUM);
 	off += sizeof(*udp);
 	vx = (const void *)(p + off);
@@ -152,6 +188,9 @@ vtep_decap_classify(const struct vtep_decap_ctx *ctx, const struct rte_mbuf *m,
 	off += sizeof(*vx);
 	if (unlikely(sizeof(*eth) + ip_len < off + sizeof(struct rte_ether_hdr)))
 		return drop(i, VTEP_DROP_INNER_TOO_SHORT);
+	/* The inner Ethernet header is read from the first segment too. */
+	if (unlikely(len < off + sizeof(struct rte_ether_hdr)))
+		return drop(i, VTEP_DROP_TRUNCATED);
 
 	i->vni = rte_be_to_cpu_32(vx->vx_vni) >> 8;
 	i->outer_src = ip->src_addr;

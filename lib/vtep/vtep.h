@@ -317,6 +317,33 @@ enum vtep_rx_kind vtep_decap_classify(const struct vtep_decap_ctx *ctx,
 				      const struct rte_mbuf *m,
 				      struct vtep_rx_info *i);
 
+/**
+ * Cut chain @p m to its first @p len bytes (@p len <= its length), freeing
+ * the segments past them: rte_pktmbuf_trim() only trims within the last
+ * segment, and a frame's Ethernet padding can span several.
+ */
+static inline void
+vtep_pkt_truncate(struct rte_mbuf *m, uint32_t len)
+{
+	struct rte_mbuf *s = m, *rest;
+	uint32_t keep = len;
+	uint16_t nb = 1;
+
+	if (rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - len)) == 0)
+		return;
+	while (keep > s->data_len && s->next != NULL) {
+		keep -= s->data_len;
+		s = s->next;
+		nb++;
+	}
+	s->data_len = (uint16_t)keep;
+	rest = s->next;
+	s->next = NULL;
+	m->nb_segs = nb;
+	m->pkt_len = len;
+	rte_pktmbuf_free(rest);
+}
+
 /* IEEE 802.1D link-local groups 01:80:c2:00:00:00-0f (STP, pause, LACP,
  * LLDP, 802.1X): a bridge never forwards them. */
 static inline bool

@@ -10,7 +10,7 @@ import struct
 
 from pkt import (
     BCAST, LOCAL_IP, NEIGH_MAC, R2, R3, R4, VM_A, VM_B, VTEP_MAC, VXLAN_PORT,
-    TestFailure, check_count, check_counters, check_drops, check_encap_to, check_frame,
+    TestFailure, check_count, check_counters, check_drops, check_encap_to, check_frame, csum,
     eth, fdb_remote, inner_frame, ipv4, mac, pattern, test, udp, vni_yaml, vxlan_frame,
     vxlan_hdr,
 )
@@ -352,4 +352,31 @@ def encap_tos_ttl_inherit(ctx):
             tos, ttl = outer_tos_ttl(f)
             if ttl == 0:
                 raise TestFailure("an outer TTL of 0 was sent")
+        check_drops(c, {})
+
+
+# ---- what the control thread answers ---------------------------------------
+
+@test()
+def echo_from_group_mac_not_answered(ctx):
+    """An echo request to the VTEP address from a multicast or zero source
+    MAC gets no reply (a reply would go to a group); one from a unicast MAC
+    does."""
+    def echo(src_mac, seq):
+        h = struct.pack("!BBHHH", 8, 0, 0, 0x4242, seq) + pattern(32, seq)
+        h = h[:2] + struct.pack("!H", csum(h)) + h[4:]
+        return eth(VTEP_MAC, src_mac, 0x0800, ipv4("198.18.0.9", LOCAL_IP, 1, h))
+
+    with ctx.lab() as lab:
+        lab.start(lab.config(vni_yaml(100, [("acc", "untagged")])))
+        lab.send("und", [echo("01:00:5e:00:00:09", 1), echo("00:00:00:00:00:00", 2),
+                         echo("02:00:00:00:00:09", 3)])
+        lab.wait_for("one echo reply sent", lambda c: c.get("port.uplink.tx_packets", 0) >= 1)
+        c = lab.stop()
+        up = lab.out("uplink")
+        check_count("underlay output", up, 1)
+        if up[0][0:6] != mac("02:00:00:00:00:09") or up[0][40:42] != struct.pack("!H", 3):
+            raise TestFailure("the reply is not to the unicast request (seq 3): %s" %
+                              up[0][:48].hex())
+        check_counters(c, {"ctl.punted": 3, "ctl.icmp_echo_replies": 1})
         check_drops(c, {})

@@ -1229,6 +1229,111 @@ test_decap_outer_tos_reported(void **state)
 	assert_int_equal(ri.outer_tos, 0xb9);
 }
 
+/* A chain of the bytes of b: segment k holds [cut[k-1], cut[k]). */
+static struct rte_mbuf *
+chain_from(const uint8_t *b, size_t len, const size_t *cut, unsigned ncut)
+{
+	struct rte_mbuf *head = NULL;
+	size_t from = 0;
+	unsigned k;
+
+	for (k = 0; k <= ncut; k++) {
+		size_t to = k < ncut ? cut[k] : len;
+		struct rte_mbuf *seg = mbuf_from(b + from, to - from);
+
+		if (head == NULL)
+			head = seg;
+		else
+			assert_int_equal(rte_pktmbuf_chain(head, seg), 0);
+		from = to;
+	}
+	return head;
+}
+
+static enum vtep_rx_kind
+classify_chain(const struct outer *o, const size_t *cut, unsigned ncut, struct vtep_rx_info *ri)
+{
+	enum vtep_rx_kind k;
+	struct rte_mbuf *m;
+	uint8_t b[2048];
+	size_t len = outer_build(b, o);
+
+	m = chain_from(b, len, cut, ncut);
+	k = vtep_decap_classify(dctx(), m, ri);
+	rte_pktmbuf_free(m);
+	return k;
+}
+
+/* A right checksum over a chain whose segments start at odd offsets of the
+ * datagram (DPDK 22.11's rte_raw_cksum_mbuf() gets those wrong). */
+static void
+test_decap_udp_checksum_chained(void **state)
+{
+	static const size_t odd[] = { 65, 101, 140 }, even[] = { 64 };
+	struct outer o = outer_default;
+	struct vtep_rx_info ri;
+
+	(void)state;
+	o.udp_csum = true;
+	o.inner_len = 200;
+	assert_int_equal(classify_chain(&o, odd, 3, &ri), VTEP_RX_VXLAN);
+	assert_int_equal(ri.inner_len, 200);
+	assert_int_equal(classify_chain(&o, even, 1, &ri), VTEP_RX_VXLAN);
+	o.udp_csum_xor = 0x0001;
+	assert_int_equal(classify_chain(&o, odd, 3, &ri), VTEP_RX_DROP);
+	assert_int_equal(ri.drop, VTEP_DROP_UDP_BAD_CSUM);
+}
+
+/* Headers are read from the first segment: the inner Ethernet header too. */
+static void
+test_decap_inner_eth_in_first_segment(void **state)
+{
+	static const size_t cut_in_inner_eth[] = { 50 + 10 }, cut_after[] = { 50 + 14 };
+	struct outer o = outer_default;
+	struct vtep_rx_info ri;
+
+	(void)state;
+	assert_int_equal(classify_chain(&o, cut_in_inner_eth, 1, &ri), VTEP_RX_DROP);
+	assert_int_equal(ri.drop, VTEP_DROP_TRUNCATED);
+	assert_int_equal(classify_chain(&o, cut_after, 1, &ri), VTEP_RX_VXLAN);
+}
+
+/* Padding that spans segments is cut whole, the spare segments freed. */
+static void
+test_pkt_truncate_chain(void **state)
+{
+	static const size_t cut[] = { 40, 80 };
+	uint8_t b[128];
+	struct rte_mbuf *m;
+	unsigned k, avail;
+
+	(void)state;
+	for (k = 0; k < sizeof(b); k++)
+		b[k] = (uint8_t)k;
+	avail = rte_mempool_avail_count(pool);
+	m = chain_from(b, 120, cut, 2);
+	vtep_pkt_truncate(m, 50);           /* within segment 2 */
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 50);
+	assert_int_equal(m->nb_segs, 2);
+	assert_int_equal(rte_pktmbuf_data_len(m->next), 10);
+	assert_null(m->next->next);
+	assert_int_equal(rte_mempool_avail_count(pool), avail - 2);
+	rte_pktmbuf_free(m);
+	m = chain_from(b, 120, cut, 2);
+	vtep_pkt_truncate(m, 40);           /* at a segment's end */
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 40);
+	assert_int_equal(m->nb_segs, 1);
+	assert_null(m->next);
+	assert_memory_equal(rte_pktmbuf_mtod(m, const uint8_t *), b, 40);
+	rte_pktmbuf_free(m);
+	m = chain_from(b, 120, cut, 2);
+	vtep_pkt_truncate(m, 100);          /* within the last: plain trim */
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 100);
+	assert_int_equal(m->nb_segs, 3);
+	rte_pktmbuf_free(m);
+	assert_int_equal(rte_mempool_avail_count(pool), avail);
+}
+
 /* ---- the inner frame and ECN on decapsulation ---- */
 
 /* An inner frame with IPv4 TOS @tos (or IPv6 traffic class with @v6). */
@@ -1684,6 +1789,9 @@ main(void)
 		T(test_decap_udp_length_must_match),
 		T(test_decap_udp_checksum),
 		T(test_decap_outer_tos_reported),
+		T(test_decap_udp_checksum_chained),
+		T(test_decap_inner_eth_in_first_segment),
+		T(test_pkt_truncate_chain),
 		T(test_inner_bad_source_mac),
 		T(test_inner_link_local_dropped),
 		T(test_inner_vlan_policy),
