@@ -6,7 +6,8 @@ set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config
       dpdk dpdk-dev libdpdk-dev libyaml-dev libcmocka-dev libpcap-dev
       libjansson-dev libmicrohttpd-dev
-      iproute2 iputils-ping ethtool tshark procps psmisc python3)
+      iproute2 iputils-ping ethtool tshark procps psmisc python3
+      clang libclang-rt-14-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -3,7 +3,9 @@
 # devices, the benchmark tests and the interop test against the Linux
 # kernel's vxlan driver, on a release build; then every C test (meson suite
 # "c": the unit tests, bench_search, bench_gen) again under
-# AddressSanitizer and UndefinedBehaviorSanitizer.
+# AddressSanitizer and UndefinedBehaviorSanitizer; then each libFuzzer
+# target (tests/fuzz, scripts/fuzz.sh) for FUZZ_SECONDS (30) seconds. With
+# meson test arguments (one suite, one test), the fuzzers do not run.
 #
 # It fails if any test failed or was skipped: a suite skipped (not root, a
 # tool missing) must not look green. Its last lines name the skipped tests
@@ -28,7 +30,13 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
 	meson test -C "$asan" --suite c --print-errorlogs || rc=1
 
-/usr/bin/python3 - "$build" "$asan" <<'PY' || rc=1
+fuzz_log=$build/meson-logs/fuzz.txt
+rm -f "$fuzz_log"
+if [ $# -eq 0 ]; then
+	"$root/scripts/fuzz.sh" --seconds "${FUZZ_SECONDS:-30}" | tee "$fuzz_log" || rc=1
+fi
+
+/usr/bin/python3 - "$build" "$asan" "$fuzz_log" <<'PY' || rc=1
 import json, sys
 
 passed = failed = skipped = 0
@@ -53,6 +61,19 @@ for d, tag in ((sys.argv[1], ""), (sys.argv[2], " (asan)")):
             skips.append("%s: %s" % (name, said[-1].strip() if said else "exit 77"))
         else:
             failed += 1
+# scripts/fuzz.sh: "fuzz: TARGET: N inputs[, M frames] in S s: ok|FAILED ...".
+try:
+    fuzz = [l for l in open(sys.argv[3]).read().splitlines() if l.startswith("fuzz: ")]
+except OSError:
+    fuzz = []
+for l in fuzz:
+    target = l.split(":")[1].strip()
+    secs = l.split(" in ")[-1].split(" s")[0] if " in " in l else "0"
+    runs.append((float(secs) if secs.isdigit() else 0.0, "fuzz_" + target))
+    if l.endswith(": ok"):
+        passed += 1
+    else:
+        failed += 1
 if skips:
     print("skipped, which fails the run (a skipped test proves nothing):")
     for s in skips:
