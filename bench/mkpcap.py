@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Write the benchmark captures and the vtepd configuration that goes with them.
 
-    mkpcap.py OUTDIR [--flows N] [--size BYTES]
+    mkpcap.py OUTDIR [--flows N] [--size BYTES] [--vtep-mac MAC]
 
 OUTDIR/encap.pcap   access frames (untagged, VNI 100) to N distinct
                     destination MACs, each a static FDB entry toward 198.18.0.2
-OUTDIR/decap.pcap   VXLAN frames from 198.18.0.2 to 198.18.0.1, VNI 100, whose
+OUTDIR/decap.pcap   VXLAN frames from 198.18.0.2 to 198.18.0.1 (Ethernet
+                    destination --vtep-mac, default 02:00:00:00:0a:01: vtepd
+                    takes only frames to its underlay MAC), VNI 100, whose
                     inner frames come from N distinct source MACs
 OUTDIR/fdb.yaml     the N static FDB entries, for the bench configurations
 
@@ -55,9 +57,9 @@ def inner_frame(dst_mac, src_mac, i, size):
     return dst_mac + src_mac + b"\x08\x00" + ip
 
 
-def vxlan(vni, inner, sport):
+def vxlan(vni, inner, sport, vtep_mac=VTEP_MAC):
     hdr = struct.pack("!II", 0x08000000, vni << 8)
-    return (VTEP_MAC + REMOTE_MAC + b"\x08\x00" +
+    return (vtep_mac + REMOTE_MAC + b"\x08\x00" +
             ipv4(REMOTE_IP, VTEP_IP, 17, udp(sport, 4789, hdr + inner)))
 
 
@@ -74,7 +76,11 @@ def main():
     ap.add_argument("outdir")
     ap.add_argument("--flows", type=int, default=1024)
     ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--vtep-mac", default="02:00:00:00:0a:01")
     a = ap.parse_args()
+    vtep_mac = bytes.fromhex(a.vtep_mac.replace(":", ""))
+    if len(vtep_mac) != 6:
+        ap.error("--vtep-mac: xx:xx:xx:xx:xx:xx")
     os.makedirs(a.outdir, exist_ok=True)
     n = a.flows
     if not 1 <= n <= 65536:
@@ -82,8 +88,8 @@ def main():
     write_pcap(os.path.join(a.outdir, "encap.pcap"),
                [inner_frame(flow_mac(i), VM_MAC, i, a.size) for i in range(n)])
     write_pcap(os.path.join(a.outdir, "decap.pcap"),
-               [vxlan(100, inner_frame(VM_MAC, flow_mac(i), i, a.size), 49152 + (i & 0x3FFF))
-                for i in range(n)])
+               [vxlan(100, inner_frame(VM_MAC, flow_mac(i), i, a.size), 49152 + (i & 0x3FFF),
+                      vtep_mac) for i in range(n)])
     with open(os.path.join(a.outdir, "fdb.yaml"), "w") as f:
         f.write("fdb:\n")
         for i in range(n):

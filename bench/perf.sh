@@ -42,7 +42,11 @@ fi
 mkdir -p /dev/hugepages
 mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
 
-/usr/bin/python3 "$root/bench/mkpcap.py" "$work" --flows "$flows" --size "$size"
+# vtepd takes only frames to its underlay's MAC. In decap runs the underlay
+# is the process's only net_pcap device, whose MAC net_pcap makes up as
+# 02:70:63:61:70 and its index (0), and cannot change.
+/usr/bin/python3 "$root/bench/mkpcap.py" "$work" --flows "$flows" --size "$size" \
+	--vtep-mac 02:70:63:61:70:00
 tsc_hz=$(awk '/^cpu MHz/{printf "%d", $4 * 1e6; exit}' /proc/cpuinfo)
 
 # conf_for KIND: a configuration whose RX port for KIND replays the capture.
@@ -60,7 +64,7 @@ eal: ["-l", "0,1", "-n", "4", "--file-prefix", "vtep-perf-$kind", "--no-pci",
       "--log-level", "pmd.net.pcap:error"]
 ports:
   - { name: vm, devargs: "$acc", role: access }
-  - { name: uplink, devargs: "$und", role: underlay, mac: "02:00:00:00:0a:01" }
+  - { name: uplink, devargs: "$und", role: underlay }
 underlay:
   port: uplink
   address: 198.18.0.1/24

@@ -7,7 +7,7 @@ pkgs=(build-essential meson ninja-build pkg-config
       dpdk dpdk-dev libdpdk-dev libyaml-dev libcmocka-dev libpcap-dev
       libjansson-dev libmicrohttpd-dev
       iproute2 iputils-ping ethtool tshark procps psmisc python3
-      clang libclang-rt-14-dev)
+      clang libclang-rt-14-dev llvm-14)
 
 missing=()
 for p in "${pkgs[@]}"; do

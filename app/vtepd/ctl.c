@@ -405,7 +405,7 @@ icmp_rx(struct ctl *c, struct rte_mbuf *m)
 	if (rte_raw_cksum(icmp, len - ihl) != 0xffff)
 		goto drop;
 
-	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - sizeof(*eth) - len));
+	vtep_pkt_truncate(m, sizeof(*eth) + len);
 	tmp = eth->src_addr;
 	eth->src_addr = vd.ports[vd.underlay].mac;
 	eth->dst_addr = tmp;

@@ -44,6 +44,7 @@ port_setup(struct vtepd *d, const struct conf_port *cp, struct vtepd_port *p)
 	struct rte_eth_conf ec;
 	struct rte_eth_dev_info di;
 	struct rte_eth_txconf txc;
+	char macs[RTE_ETHER_ADDR_FMT_SIZE];
 	uint16_t nb_rxd = cp->rx_desc, nb_txd = cp->tx_desc;
 	uint16_t q;
 	int rc;
@@ -119,12 +120,19 @@ port_setup(struct vtepd *d, const struct conf_port *cp, struct vtepd_port *p)
 
 		memcpy(mac.addr_bytes, cp->mac, RTE_ETHER_ADDR_LEN);
 		rc = rte_eth_dev_default_mac_addr_set(p->id, &mac);
+		/* Devices that cannot change it (net_ring) may still take it
+		 * in their empty first slot when they have no MAC of their own. */
+		if (rc == -ENOTSUP)
+			rc = rte_eth_dev_mac_addr_add(p->id, &mac, 0);
 		if (rc != 0) {
 			VLOG(ERR, "port %s: cannot set MAC: %s", cp->name, strerror(-rc));
 			return rc;
 		}
 	}
 	rte_eth_macaddr_get(p->id, &p->mac);
+	rte_ether_format_addr(macs, sizeof(macs), &p->mac);
+	VLOG(INFO, "port %s: %s, MAC %s, %u RX queue(s)", cp->name,
+	     p->underlay ? "underlay" : "access", macs, cp->rx_queues);
 	return 0;
 }
 

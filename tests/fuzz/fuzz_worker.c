@@ -89,8 +89,6 @@ static struct fz_port fzp[FZ_N_PORTS] = {
 static uint64_t frames, frames_out, inputs;
 static uint8_t mode;                 /* byte 0 of this input */
 static bool trace;                   /* FUZZ_WORKER_TRACE: every frame in and out */
-/* FUZZ_STRICT: no check relaxed for a known bug, so crashes-found/ reproduce. */
-static bool strict;
 #define MODE_CHAINS 0x01
 #define MODE_CSUM 0x02
 #define MODE_TTL_INHERIT 0x04
@@ -100,14 +98,6 @@ static bool strict;
 /* The dynamic field: what a frame must look like when it leaves. */
 #define EXP_UNDERLAY (1u << 31)      /* came in on the underlay */
 #define EXP_LEN (1u << 30)           /* its inner frame is (low 16 bits) long */
-/*
- * Known bug (tests/fuzz/worker/crashes-found/icmp_trim_fails_on_chain):
- * icmp_rx() ignores rte_pktmbuf_trim() failing, which it does when the
- * bytes after the IP packet are more than the last segment holds; the echo
- * reply then leaves with them. Such replies are only checked for a length of
- * at least the IP packet's until that is fixed.
- */
-#define EXP_TRIM_BUG (1u << 29)
 static int exp_off = -1;
 #define EXP(m) (*RTE_MBUF_DYNFIELD(m, exp_off, uint32_t *))
 static struct rte_mbuf *seen[FZ_MAX_SEEN];
@@ -319,10 +309,6 @@ frame_rx(unsigned pi, unsigned q, const uint8_t *p, uint32_t len, unsigned nseg,
 	if (m == NULL)
 		return false;
 	EXP(m) = expect(pi, p, len);
-	if (!strict && pi == 0 && len >= 34 && rd16(p + 12) == RTE_ETHER_TYPE_IPV4 &&
-	    len - RTE_ETHER_HDR_LEN > rd16(p + 16) &&
-	    len - RTE_ETHER_HDR_LEN - rd16(p + 16) > rte_pktmbuf_lastseg(m)->data_len)
-		EXP(m) |= EXP_TRIM_BUG;
 	if (trace)
 		fprintf(stderr, "in  %s q%u %u bytes %u segs expect %08x mbuf %p\n", fzp[pi].name,
 			q, len, m->nb_segs, EXP(m), (void *)m);
@@ -429,9 +415,7 @@ check_underlay(struct rte_mbuf *m)
 	FUZZ_CHECK(len >= 34 && f[14] >> 4 == 4, "IPv4 header");
 	ihl = (f[14] & 0xf) * 4u;
 	tot = rd16(f + 16);
-	FUZZ_CHECK(ihl >= 20 && (tot == len - 14 ||
-				 (tot < len - 14 && f[23] == IPPROTO_ICMP && m->pool == vd.pool &&
-				  (EXP(m) & EXP_TRIM_BUG))),
+	FUZZ_CHECK(ihl >= 20 && tot == len - 14,
 		   "ihl %u, total length %u in a %u-byte frame", ihl, tot, len);
 	FUZZ_CHECK(memcmp(f + 26, &u->address.v4, 4) == 0, "IPv4 source is not the VTEP");
 	FUZZ_CHECK(rte_is_valid_assigned_ether_addr((const void *)f), "destination MAC");
@@ -723,7 +707,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		rte_rcu_qsbr_thread_register(vd.qsbr, i);
 	bindings_note();
 	trace = getenv("FUZZ_WORKER_TRACE") != NULL;
-	strict = getenv("FUZZ_STRICT") != NULL;
 	FUZZ_LSAN_ON();
 	atexit(fz_fini);
 	return 0;

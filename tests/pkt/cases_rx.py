@@ -6,13 +6,19 @@ of the outer TOS, ECN and TTL on both sides (RFC 6040). Each test sends real
 frames through vtepd and compares what comes out byte for byte.
 """
 
+import os
+import shutil
+import signal
 import struct
+import subprocess
+import tempfile
+import time
 
 from pkt import (
     BCAST, LOCAL_IP, NEIGH_MAC, R2, R3, R4, VM_A, VM_B, VTEP_MAC, VXLAN_PORT,
     TestFailure, check_count, check_counters, check_drops, check_encap_to, check_frame, csum,
     eth, fdb_remote, inner_frame, ipv4, mac, pattern, test, udp, vni_yaml, vxlan_frame,
-    vxlan_hdr,
+    vxlan_hdr, write_pcap,
 )
 
 ECT0, ECT1, CE = 0x02, 0x01, 0x03
@@ -81,6 +87,60 @@ def outer_eth_dst_checked(ctx):
         check_count("access output", acc, 1)
         check_frame("the frame to our MAC", good, acc[0])
         check_drops(c, {"eth_not_ours": 2, "eth_broadcast_ip": 1})
+
+
+@test()
+def port_mac_configured(ctx):
+    """A port's mac field becomes its MAC (net_null sets it, net_ring takes
+    it in its empty slot), which vtepd logs at start; a device that can take
+    none (net_pcap reading a file) makes vtepd refuse to start, saying so.
+    The frame tests run on net_pcap with the MAC it makes up (VTEP_MAC)."""
+    m = "02:00:00:00:0a:01"
+    tmp = tempfile.mkdtemp(prefix="vtep-pt-%d-mac-" % os.getpid())
+    try:
+        empty = os.path.join(tmp, "empty.pcap")
+        write_pcap(empty, [])
+        for dev, ok in (("net_null0", True), ("net_ring0", True),
+                        ("net_pcap0,rx_pcap=%s,tx_pcap=%s/out.pcap" % (empty, tmp), False)):
+            prefix = "vtep-pt-%d-mac" % os.getpid()
+            conf = os.path.join(tmp, "vtepd.yaml")
+            with open(conf, "w") as f:
+                f.write('eal: ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", '
+                        '"--lcores", "0@0,1@1", "--file-prefix", "%s"]\n' % prefix)
+                f.write('ports:\n  - { name: uplink, devargs: "%s", role: underlay, '
+                        'mac: "%s" }\n' % (dev, m))
+                f.write('  - { name: vm, devargs: "net_null9,no-rx=1", role: access }\n')
+                f.write("underlay: { port: uplink, address: %s/24 }\n" % LOCAL_IP)
+                f.write("vnis:\n  - { vni: 100, access: [{ port: vm }] }\n")
+            log = os.path.join(tmp, "vtepd.log")
+            with open(log, "w") as out:
+                p = subprocess.Popen([ctx.vtepd, "-c", conf], stdout=out,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            try:
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and p.poll() is None:
+                    with open(log) as f:
+                        if "vtepd: running:" in f.read():
+                            break
+                    time.sleep(0.05)
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+                rc = p.wait(timeout=30)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait(timeout=10)
+                shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+            with open(log) as f:
+                text = f.read()
+            if ok and (rc != 0 or "port uplink: underlay, MAC %s" % m.upper() not in text):
+                raise TestFailure("%s: exit %d, no \"MAC %s\" for the uplink:\n%s" %
+                                  (dev, rc, m, text))
+            if not ok and (rc == 0 or "port uplink: cannot set MAC" not in text):
+                raise TestFailure("%s: exit %d, expected a refusal to start:\n%s" %
+                                  (dev, rc, text))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @test()

@@ -463,13 +463,15 @@ def reap_stale():
                 shutil.rmtree(os.path.join(where, n), ignore_errors=True)
 
 
-def make_config(prefix, outdir, access, vnis, fdb="", underlay_extra="", rx_pcap=None):
+def make_config(prefix, outdir, access, vnis, fdb="", underlay_extra="", rx_pcap=None,
+                uplink_mac=None):
     """The YAML vtepd runs with: the EAL arguments, the underlay port first
     (so that it gets VTEP_MAC) on und-in, then one port per access name on
     <name>-in, each sending to <outdir>/<port>-out.pcap. vnis and fdb are
     YAML lists as text, inserted as given. rx_pcap maps a port name to a
     pcap file it reads instead of its veth: net_pcap reads a file as fast as
-    it is polled, up to a whole burst at once, then nothing more."""
+    it is polled, up to a whole burst at once, then nothing more. uplink_mac
+    sets the underlay port's mac field."""
     rx_pcap = rx_pcap or {}
     eal = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf",
            "--lcores", "0@0,1@1", "--file-prefix", prefix,
@@ -481,8 +483,9 @@ def make_config(prefix, outdir, access, vnis, fdb="", underlay_extra="", rx_pcap
             idx, rx, os.path.join(outdir, port + "-out.pcap"))
 
     lines = ["eal: [%s]" % ", ".join('"%s"' % a for a in eal), "ports:"]
-    lines.append('  - { name: uplink, devargs: "%s", role: underlay }' %
-                 devargs(0, "und-in", "uplink"))
+    lines.append('  - { name: uplink, devargs: "%s", role: underlay%s }' %
+                 (devargs(0, "und-in", "uplink"),
+                  ', mac: "%s"' % uplink_mac if uplink_mac else ""))
     for i, a in enumerate(access):
         lines.append('  - { name: %s, devargs: "%s", role: access }' %
                      (a, devargs(i + 1, a + "-in", a)))
@@ -584,9 +587,9 @@ class Lab:
     def path(self, f):
         return os.path.join(self.dir, f)
 
-    def config(self, vnis, fdb="", underlay_extra="", rx_pcap=None):
+    def config(self, vnis, fdb="", underlay_extra="", rx_pcap=None, uplink_mac=None):
         return make_config(self.name, self.dir, self.access, vnis, fdb, underlay_extra,
-                           rx_pcap)
+                           rx_pcap, uplink_mac)
 
     # -- vtepd --
 
