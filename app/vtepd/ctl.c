@@ -229,6 +229,7 @@ snap_build(struct ctl *c)
 		p.dst = r->ip;
 		p.udp_port = u->udp_port;
 		p.ttl = u->ttl_inherit ? VTEP_TTL_DEFAULT : u->ttl;
+		p.tos = u->tos_inherit ? 0 : u->tos;
 		p.df = u->df;
 		if (vtep_tmpl_build(&d->tmpl, &p) == 0)
 			d->resolved = true;

@@ -41,7 +41,7 @@ martian_source(const struct vtep_decap_ctx *ctx, rte_be32_t src)
  * the datagram. DPDK 22.11's rte_raw_cksum_mbuf() gets that case wrong (a
  * right checksum then fails), so the chain is walked here.
  */
-static uint32_t
+static __rte_noinline uint32_t
 sum_chain(const struct rte_mbuf *m, uint32_t off, uint32_t len, bool *ok)
 {
 	uint32_t sum = 0, done = 0;

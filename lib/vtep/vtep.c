@@ -49,17 +49,16 @@ vtep_tmpl_build(struct vtep_tmpl *t, const struct vtep_tmpl_params *p)
 	h->eth.ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 
 	h->ip.version_ihl = RTE_IPV4_VHL_DEF;
-	h->ip.type_of_service = 0;
+	h->ip.type_of_service = p->tos;
 	h->ip.fragment_offset = p->df ? rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) : 0;
 	h->ip.next_proto_id = IPPROTO_UDP;
 	h->ip.src_addr = p->src.v4;
 	h->ip.dst_addr = p->dst.v4;
-	/* TOS, length, id, TTL and checksum are zero in this partial sum;
-	 * vtep_encap() adds the packet's values. The header keeps the TTL for
-	 * those that send it as it is (the benchmark's generator). */
-	h->ip.time_to_live = 0;
-	t->ip_sum = vtep_csum_fold(__rte_raw_cksum(&h->ip, sizeof(h->ip), 0));
 	h->ip.time_to_live = p->ttl;
+	/* Length, id and checksum are zero here; vtep_encap() adds the first
+	 * two to this partial sum per packet, and corrects TOS and TTL when a
+	 * packet's differ. */
+	t->ip_sum = vtep_csum_fold(__rte_raw_cksum(&h->ip, sizeof(h->ip), 0));
 
 	/* UDP checksum stays 0: RFC 7348 allows it over IPv4, and the inner
 	 * frame carries its own end-to-end checksums. */
@@ -132,4 +131,49 @@ vtep_flow_hash(const struct rte_mbuf *m)
 		return h;
 	}
 	return rte_hash_crc_4byte(et, h);
+}
+
+void
+vtep_pkt_truncate_chain(struct rte_mbuf *m, uint32_t len)
+{
+	struct rte_mbuf *s = m, *rest;
+	uint32_t keep = len;
+	uint16_t nb = 1;
+
+	while (keep > s->data_len && s->next != NULL) {
+		keep -= s->data_len;
+		s = s->next;
+		nb++;
+	}
+	s->data_len = (uint16_t)keep;
+	rest = s->next;
+	s->next = NULL;
+	m->nb_segs = nb;
+	m->pkt_len = len;
+	rte_pktmbuf_free(rest);
+}
+
+enum vtep_drop
+vtep_ecn_decap_ce(uint8_t *l3, bool v6)
+{
+	if (v6) {
+		struct rte_ipv6_hdr *ip = (void *)l3;
+		uint32_t f = rte_be_to_cpu_32(ip->vtc_flow);
+
+		if ((f & RTE_IPV6_HDR_ECN_MASK) == 0)
+			return VTEP_DROP_ECN_CE_NOT_ECT;
+		ip->vtc_flow = rte_cpu_to_be_32(f | RTE_IPV6_HDR_ECN_CE);
+	} else {
+		struct rte_ipv4_hdr *ip = (void *)l3;
+		uint16_t old = rte_be_to_cpu_16(*(const unaligned_uint16_t *)ip);
+		uint16_t new = old | VTEP_ECN_CE;
+		uint32_t sum;
+
+		if ((old & VTEP_ECN_MASK) == VTEP_ECN_NOT_ECT)
+			return VTEP_DROP_ECN_CE_NOT_ECT;
+		sum = (uint16_t)~rte_be_to_cpu_16(ip->hdr_checksum) + (uint16_t)~old + new;
+		ip->type_of_service |= VTEP_ECN_CE;
+		ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~vtep_csum_fold(sum));
+	}
+	return VTEP_DROP_NONE;
 }

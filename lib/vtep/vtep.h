@@ -73,6 +73,7 @@ struct vtep_tmpl_params {
 	struct vtep_ip dst;             /**< remote VTEP address */
 	uint16_t udp_port;              /**< destination UDP port, host order */
 	uint8_t ttl;
+	uint8_t tos;                    /**< the usual outer TOS (the configured DSCP) */
 	bool df;
 };
 
@@ -82,9 +83,10 @@ struct vtep_tmpl_params {
  */
 struct vtep_tmpl {
 	struct vtep_outer4 hdr;
-	/** Ones' complement sum of the IPv4 header with TOS, total length,
-	 * id, TTL and checksum zero, folded to 16 bits, over words read in
-	 * memory order: vtep_encap() adds the packet's values of those. */
+	/** Ones' complement sum of the IPv4 header with total length, id and
+	 * checksum zero, folded to 16 bits, over words read in memory order:
+	 * vtep_encap() adds the packet's length and id, and the difference
+	 * when its TOS or TTL is not the template's. */
 	uint16_t ip_sum;
 } __rte_aligned(64);
 
@@ -165,6 +167,14 @@ vtep_encap_qos(const struct vtep_encap_ctx *c, const struct rte_mbuf *m)
 		return q;
 	p = rte_pktmbuf_mtod(m, const uint8_t *);
 	len = rte_pktmbuf_data_len(m);
+	/* The default (ECN only) for an untagged IPv4 frame: one byte. */
+	if (likely(!(c->tos_inherit | c->ttl_inherit) && len >= 14 + 20 &&
+		   *(const unaligned_uint16_t *)(p + 12) == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))) {
+		uint8_t e = p[15] & VTEP_ECN_MASK;
+
+		q.tos |= e == VTEP_ECN_CE ? VTEP_ECN_ECT0 : e;
+		return q;
+	}
 	et = vtep_inner_type(p, len, &off);
 	if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) &&
 	    len >= off + sizeof(struct rte_ipv4_hdr)) {
@@ -244,8 +254,6 @@ vtep_encap(struct vtep_encap_ctx *c, const struct vtep_tmpl *t,
 	rte_memcpy(h, &t->hdr, sizeof(*h));
 	if (!c->df)
 		id = c->ip_id++;
-	h->ip.type_of_service = q.tos;
-	h->ip.time_to_live = q.ttl;
 	h->ip.total_length = rte_cpu_to_be_16((uint16_t)ip_len);
 	h->ip.packet_id = rte_cpu_to_be_16(id);
 	h->udp.dgram_len = rte_cpu_to_be_16((uint16_t)(inner + sizeof(h->udp) + sizeof(h->vxlan)));
@@ -255,18 +263,30 @@ vtep_encap(struct vtep_encap_ctx *c, const struct vtep_tmpl *t,
 	m->l2_len = sizeof(h->eth);
 	m->l3_len = sizeof(h->ip);
 	if (c->csum_offload) {
+		h->ip.type_of_service = q.tos;
+		h->ip.time_to_live = q.ttl;
 		h->ip.hdr_checksum = 0;
 		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 	} else {
-		/* Incremental: the template's sum plus the fields that vary.
+		/* Incremental: the template's sum plus the two fields that vary.
 		 * The sum is over 16-bit words as they lie in memory (network
 		 * order), so the fields are added in that order too and the
-		 * result is stored as is. TOS is the low byte of its word, TTL
-		 * the high byte of its own. */
+		 * result is stored as is. */
 		uint32_t sum = (uint32_t)t->ip_sum + rte_cpu_to_be_16((uint16_t)ip_len) +
-			       rte_cpu_to_be_16(id) + rte_cpu_to_be_16(q.tos) +
-			       rte_cpu_to_be_16((uint16_t)(q.ttl << 8));
+			       rte_cpu_to_be_16(id);
 
+		/* TOS and TTL differ from the template's only when the inner
+		 * packet decides them: RFC 1624's ~old + new for each. TOS is
+		 * the low byte of its word, TTL the high byte of its own. */
+		if (unlikely((q.tos ^ t->hdr.ip.type_of_service) |
+			     (q.ttl ^ t->hdr.ip.time_to_live))) {
+			sum += (uint16_t)~rte_cpu_to_be_16(t->hdr.ip.type_of_service) +
+			       rte_cpu_to_be_16(q.tos) +
+			       (uint16_t)~rte_cpu_to_be_16((uint16_t)(t->hdr.ip.time_to_live << 8)) +
+			       rte_cpu_to_be_16((uint16_t)(q.ttl << 8));
+			h->ip.type_of_service = q.tos;
+			h->ip.time_to_live = q.ttl;
+		}
 		h->ip.hdr_checksum = (uint16_t)~vtep_csum_fold(sum);
 	}
 	return VTEP_DROP_NONE;
@@ -322,26 +342,13 @@ enum vtep_rx_kind vtep_decap_classify(const struct vtep_decap_ctx *ctx,
  * the segments past them: rte_pktmbuf_trim() only trims within the last
  * segment, and a frame's Ethernet padding can span several.
  */
+void vtep_pkt_truncate_chain(struct rte_mbuf *m, uint32_t len);
+
 static inline void
 vtep_pkt_truncate(struct rte_mbuf *m, uint32_t len)
 {
-	struct rte_mbuf *s = m, *rest;
-	uint32_t keep = len;
-	uint16_t nb = 1;
-
-	if (rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - len)) == 0)
-		return;
-	while (keep > s->data_len && s->next != NULL) {
-		keep -= s->data_len;
-		s = s->next;
-		nb++;
-	}
-	s->data_len = (uint16_t)keep;
-	rest = s->next;
-	s->next = NULL;
-	m->nb_segs = nb;
-	m->pkt_len = len;
-	rte_pktmbuf_free(rest);
+	if (unlikely(rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - len)) != 0))
+		vtep_pkt_truncate_chain(m, len);
 }
 
 /* IEEE 802.1D link-local groups 01:80:c2:00:00:00-0f (STP, pause, LACP,
@@ -354,18 +361,12 @@ vtep_link_local(const struct rte_ether_addr *a)
 	return memcmp(a->addr_bytes, pfx, sizeof(pfx)) == 0 && (a->addr_bytes[5] & 0xf0) == 0;
 }
 
-/* Set ECN CE in an IPv4 header that is ECN-capable, fixing its checksum
- * incrementally (RFC 1624). */
-static inline void
-vtep_ipv4_set_ce(struct rte_ipv4_hdr *ip)
-{
-	uint16_t old = rte_be_to_cpu_16(*(const unaligned_uint16_t *)ip);
-	uint16_t new = old | VTEP_ECN_CE;
-	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(ip->hdr_checksum) + (uint16_t)~old + new;
-
-	ip->type_of_service |= VTEP_ECN_CE;
-	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~vtep_csum_fold(sum));
-}
+/*
+ * An outer CE over the inner IPv4 (or IPv6) header at @p l3: mark an
+ * ECN-capable packet CE (the IPv4 checksum fixed incrementally, RFC 1624),
+ * or VTEP_DROP_ECN_CE_NOT_ECT for a Not-ECT one. Out of line: it is rare.
+ */
+enum vtep_drop vtep_ecn_decap_ce(uint8_t *l3, bool v6);
 
 /**
  * Checks of the inner frame of a valid VXLAN frame, after its outer headers
@@ -401,31 +402,16 @@ vtep_decap_inner(struct rte_mbuf *m, uint8_t outer_tos, bool ecn, bool accept_vl
 		return VTEP_DROP_INNER_VLAN;
 	et = vtep_inner_type(p, len, &off);
 	if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
-		struct rte_ipv4_hdr *ip = (void *)(p + off);
-
 		/* As the kernel's pskb_inet_may_pull() in vxlan_rcv(). */
-		if (unlikely(len < off + sizeof(*ip)))
+		if (unlikely(len < off + sizeof(struct rte_ipv4_hdr)))
 			return VTEP_DROP_INNER_IP_TRUNC;
-		if (unlikely(ecn && (outer_tos & VTEP_ECN_MASK) == VTEP_ECN_CE)) {
-			uint8_t e = ip->type_of_service & VTEP_ECN_MASK;
-
-			if (e == VTEP_ECN_NOT_ECT)
-				return VTEP_DROP_ECN_CE_NOT_ECT;
-			if (e != VTEP_ECN_CE)
-				vtep_ipv4_set_ce(ip);
-		}
+		if (unlikely(ecn && (outer_tos & VTEP_ECN_MASK) == VTEP_ECN_CE))
+			return vtep_ecn_decap_ce(p + off, false);
 	} else if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6)) {
-		struct rte_ipv6_hdr *ip = (void *)(p + off);
-
-		if (unlikely(len < off + sizeof(*ip)))
+		if (unlikely(len < off + sizeof(struct rte_ipv6_hdr)))
 			return VTEP_DROP_INNER_IP_TRUNC;
-		if (unlikely(ecn && (outer_tos & VTEP_ECN_MASK) == VTEP_ECN_CE)) {
-			uint32_t f = rte_be_to_cpu_32(ip->vtc_flow);
-
-			if ((f & RTE_IPV6_HDR_ECN_MASK) == 0)
-				return VTEP_DROP_ECN_CE_NOT_ECT;
-			ip->vtc_flow = rte_cpu_to_be_32(f | RTE_IPV6_HDR_ECN_CE);
-		}
+		if (unlikely(ecn && (outer_tos & VTEP_ECN_MASK) == VTEP_ECN_CE))
+			return vtep_ecn_decap_ce(p + off, true);
 	}
 	return VTEP_DROP_NONE;
 }
