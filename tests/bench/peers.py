@@ -14,7 +14,9 @@ peer ends it. So a test here
   have exited, then all reaped.
 
 Every wait is bounded and says on timeout what it was waiting for.
-Shared by smoke.py, loopback.py and bench/suite/gen_run.py.
+Shared by smoke.py, loopback.py, bench/suite/gen_run.py and
+tests/memif/cycles.py, with counters() and dpdk_rundir() for their runs of
+vtepd.
 """
 import os
 import signal
@@ -106,3 +108,21 @@ def end_all(procs, term_wait=15, kill_wait=10):
     if error is not None:
         raise error
     return {n: reap(p, n) for p, n in procs}
+
+
+def counters(log):
+    """The last counters block vtepd printed in @log: name -> integer."""
+    c = {}
+    with open(log) as f:
+        for line in f:
+            t = line.split()
+            if len(t) == 2 and t[1].isdigit():
+                c[t[0]] = int(t[1])
+    return c
+
+
+def dpdk_rundir(prefix):
+    """The EAL's runtime directory of file prefix @prefix."""
+    base = "/var/run/dpdk" if os.geteuid() == 0 else \
+        os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
+    return os.path.join(base, prefix)

@@ -42,13 +42,6 @@ def check(cond, what):
         raise AssertionError(what)
     print("ok:", what)
 
-
-def dpdk_rundir(prefix):
-    base = "/var/run/dpdk" if os.geteuid() == 0 else \
-        os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
-    return os.path.join(base, prefix)
-
-
 def vtepd_conf(src, tmp, prefix):
     """The shipped memif configuration, private to this run, with FDB entries."""
     with open(os.path.join(src, "bench", "gen", "vtepd-memif.yaml")) as f:
@@ -75,18 +68,6 @@ def summary(path):
             return json.load(f)
     except (OSError, ValueError):
         return None
-
-
-def counters(log):
-    """The last counters block vtepd printed: name -> integer."""
-    c = {}
-    with open(log) as f:
-        for line in f:
-            t = line.split()
-            if len(t) == 2 and t[1].isdigit():
-                c[t[0]] = int(t[1])
-    return c
-
 
 def warmup_frames(text):
     """The frames the generator's warm-up sent and got back, from its line
@@ -132,7 +113,7 @@ def trial(kind, bench, vtepd, src, tmp):
             rc = peers.end_all([(p, "vtep-bench"), (vp, "vtepd")])
         finally:
             for prefix in (vprefix, bprefix):
-                shutil.rmtree(dpdk_rundir(prefix), ignore_errors=True)
+                shutil.rmtree(peers.dpdk_rundir(prefix), ignore_errors=True)
             gtext = ""
             if os.path.exists(glog):
                 with open(glog) as f:
@@ -164,7 +145,7 @@ def trial(kind, bench, vtepd, src, tmp):
     warm = warmup_frames(gtext)
     check(warm is not None, "vtep-bench reported its warm-up: %s frames sent, %s back"
           % (warm or (None, None)))
-    c = counters(vlog)
+    c = peers.counters(vlog)
     name = "vni.100.%s_packets" % kind
     # vtepd counts a frame when it en- or decapsulates it: each frame of
     # the warm-up and of the trial exactly once, whether or not a frame of

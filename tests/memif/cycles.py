@@ -29,6 +29,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+import peers  # noqa: E402
+
 FRAMES = 64
 
 
@@ -36,11 +39,6 @@ def check(cond, what):
     if not cond:
         raise AssertionError(what)
     print("ok:", what)
-
-
-def dpdk_rundir(prefix):
-    return os.path.join("/var/run/dpdk", prefix)
-
 
 def listening(path):
     """Whether a listening unix socket is bound to @path (abstract or not)."""
@@ -52,26 +50,6 @@ def listening(path):
             if len(t) >= 8 and int(t[3], 16) & 0x10000 and t[7] in (path, "@" + path):
                 return True
     return False
-
-
-def counters(log):
-    """The last counters block vtepd printed: name -> integer."""
-    c = {}
-    with open(log) as f:
-        for line in f:
-            t = line.split()
-            if len(t) == 2 and t[1].isdigit():
-                c[t[0]] = int(t[1])
-    return c
-
-
-def exited(p):
-    """Whether @p has exited, without reaping it: a DPDK process is reaped
-    only once its memif peer is stopped (the kernel of the test machine
-    can stall the reaper for minutes otherwise)."""
-    return os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-
-
 def wait_for(what, cond, timeout, step=0.05):
     deadline = time.monotonic() + timeout
     while not cond():
@@ -100,15 +78,15 @@ def stop_all(procs, timeout):
     """SIGTERM each process in turn and see it exit (SIGKILL after @timeout s),
     then reap them all: none is reaped while its memif peer still runs."""
     for p in procs:
-        if p is None or exited(p):
+        if p is None or peers.exited(p):
             continue
         p.send_signal(signal.SIGTERM)
         try:
-            wait_for("pid %d to exit after SIGTERM" % p.pid, lambda: exited(p), timeout)
+            wait_for("pid %d to exit after SIGTERM" % p.pid, lambda: peers.exited(p), timeout)
         except AssertionError as e:
             print(e, "; SIGKILL")
             p.kill()
-            wait_for("pid %d to exit after SIGKILL" % p.pid, lambda: exited(p), timeout)
+            wait_for("pid %d to exit after SIGKILL" % p.pid, lambda: peers.exited(p), timeout)
     for p in procs:
         if p is not None:
             p.wait()
@@ -127,8 +105,8 @@ def run(a, tmp):
             vp = subprocess.Popen([a.vtepd, "-c", conf], stdin=subprocess.DEVNULL,
                                   stdout=log, stderr=subprocess.STDOUT)
         wait_for("vtepd to listen on %s and %s" % (acc, und),
-                 lambda: exited(vp) or (listening(acc) and listening(und)), 5)
-        check(not exited(vp), "vtepd runs and listens on both memif sockets")
+                 lambda: peers.exited(vp) or (listening(acc) and listening(und)), 5)
+        check(not peers.exited(vp), "vtepd runs and listens on both memif sockets")
         cmd = [a.client, "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
                "--file-prefix", cprefix, "-l", "0",
                "--log-level", "lib.eal:error", "--log-level", "pmd.net.memif:error", "--",
@@ -141,9 +119,9 @@ def run(a, tmp):
             cp = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
                                   stderr=subprocess.STDOUT)
         wait_for("memif_cycle to finish %d cycles" % a.cycles,
-                 lambda: exited(cp) or exited(vp), a.timeout, step=0.2)
+                 lambda: peers.exited(cp) or peers.exited(vp), a.timeout, step=0.2)
         took = time.monotonic() - t0
-        if exited(vp):
+        if peers.exited(vp):
             # Not reaped yet: the client may still run.
             r = os.waitid(os.P_PID, vp.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
             raise AssertionError("vtepd died during the cycles: %s" % (
@@ -157,7 +135,7 @@ def run(a, tmp):
             stop_all([vp, cp], 3)
         finally:
             for prefix in (vprefix, cprefix):
-                shutil.rmtree(dpdk_rundir(prefix), ignore_errors=True)
+                shutil.rmtree(peers.dpdk_rundir(prefix), ignore_errors=True)
         for path in (vlog, clog):
             if os.path.exists(path):
                 with open(path) as f:
@@ -165,8 +143,8 @@ def run(a, tmp):
                 lines = text.splitlines()
                 print("--- %s (last 60 lines) ---" % os.path.basename(path))
                 print("\n".join(lines[-60:]))
-    res = counters(clog)
-    c = counters(vlog)
+    res = peers.counters(clog)
+    c = peers.counters(vlog)
     print("%d cycles in %.1f s" % (res.get("cycles", 0), took))
     check(cp.returncode == 0, "memif_cycle exit %d (0 expected)" % cp.returncode)
     check(res.get("cycles") == a.cycles, "%s of %d cycles passed" % (res.get("cycles"), a.cycles))
