@@ -182,23 +182,7 @@ main(int argc, char **argv)
 	}
 	rc = run();
 out:
-	port_close_all(&vd);
-	ctl_fini(&vd);
-	workers_free(&vd);
-	if (vd.punt != NULL) {
-		struct rte_mbuf *m = NULL;
-
-		while (rte_ring_dequeue(vd.punt, (void **)&m) == 0)
-			rte_pktmbuf_free(m);
-	}
-	rte_ring_free(vd.punt);
-	rte_ring_free(vd.learn);
-	rte_free(vd.qsbr);
-	rte_mempool_free(vd.pool);
-	rte_mempool_free(vd.hdr_pool);
-	rte_mempool_free(vd.clone_pool);
-	rte_mempool_free(vd.ctl_pool);
-	conf_free(vd.conf);
+	vtepd_free(&vd);
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;
 }

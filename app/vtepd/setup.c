@@ -149,3 +149,30 @@ workers_free(struct vtepd *d)
 	}
 	d->n_workers = 0;
 }
+
+void
+vtepd_free(struct vtepd *d)
+{
+	port_close_all(d);
+	ctl_fini(d);
+	workers_free(d);
+	if (d->punt != NULL) {
+		struct rte_mbuf *m = NULL;
+
+		while (rte_ring_dequeue(d->punt, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+	}
+	rte_ring_free(d->punt);
+	rte_ring_free(d->learn);
+	rte_free(d->qsbr);
+	rte_mempool_free(d->pool);
+	rte_mempool_free(d->hdr_pool);
+	rte_mempool_free(d->clone_pool);
+	rte_mempool_free(d->ctl_pool);
+	conf_free(d->conf);
+	d->punt = NULL;
+	d->learn = NULL;
+	d->qsbr = NULL;
+	d->pool = d->hdr_pool = d->clone_pool = d->ctl_pool = NULL;
+	d->conf = NULL;
+}

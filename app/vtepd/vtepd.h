@@ -200,5 +200,7 @@ int pools_create(struct vtepd *d);
 int workers_create(struct vtepd *d);
 void queues_assign(struct vtepd *d);
 void workers_free(struct vtepd *d);
+/* Everything the daemon set up, in reverse: ports, ctl, workers, rings, pools, conf. */
+void vtepd_free(struct vtepd *d);
 
 #endif /* VTEPD_H */

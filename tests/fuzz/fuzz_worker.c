@@ -638,29 +638,13 @@ fz_fini(void)
 	/* FUZZ_WORKER_STATS=1: the daemon's counters, to see what was reached. */
 	if (getenv("FUZZ_WORKER_STATS") != NULL)
 		ctl_stats_print(&vd, stderr);
-	port_close_all(&vd);
-	ctl_fini(&vd);
-	workers_free(&vd);
-	if (vd.punt != NULL) {
-		struct rte_mbuf *m = NULL;
-
-		while (rte_ring_dequeue(vd.punt, (void **)&m) == 0)
-			rte_pktmbuf_free(m);
-	}
-	rte_ring_free(vd.punt);
-	rte_ring_free(vd.learn);
-	rte_free(vd.qsbr);
+	vtepd_free(&vd);
 	for (i = 0; i < FZ_N_PORTS; i++) {
 		for (q = 0; q < fzp[i].n_rx; q++)
 			rte_ring_free(fzp[i].rx[q]);
 		for (q = 0; q < VTEPD_MAX_WORKERS; q++)
 			rte_ring_free(fzp[i].tx[q]);
 	}
-	rte_mempool_free(vd.pool);
-	rte_mempool_free(vd.hdr_pool);
-	rte_mempool_free(vd.clone_pool);
-	rte_mempool_free(vd.ctl_pool);
-	conf_free(vd.conf);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
