@@ -126,3 +126,26 @@ def dpdk_rundir(prefix):
     base = "/var/run/dpdk" if os.geteuid() == 0 else \
         os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
     return os.path.join(base, prefix)
+
+
+def memif_conf(src, tmp, prefix, flows):
+    """bench/gen/vtepd-memif.yaml made private to one run (its sockets in
+    @tmp, EAL file prefix @prefix) with @flows static FDB entries
+    02:00:00:aa:HH:LL -> 198.18.0.2; written to @tmp/vtepd.yaml, whose path
+    it returns."""
+    with open(os.path.join(src, "bench", "gen", "vtepd-memif.yaml")) as f:
+        text = f.read()
+    text = text.replace("/tmp/vtep-bench-acc.sock", os.path.join(tmp, "acc.sock"))
+    text = text.replace("/tmp/vtep-bench-und.sock", os.path.join(tmp, "und.sock"))
+    text = text.replace('"vtepd-bench"', '"%s"' % prefix)
+    if os.path.join(tmp, "acc.sock") not in text or prefix not in text:
+        raise AssertionError("vtepd-memif.yaml lacks the sockets or the file prefix this "
+                             "run rewrites")
+    text += "fdb:\n"
+    for i in range(flows):
+        text += '  - { vni: 100, mac: "02:00:00:aa:%02x:%02x", remote: 198.18.0.2 }\n' \
+            % (i >> 8, i & 255)
+    path = os.path.join(tmp, "vtepd.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path

@@ -41,26 +41,6 @@ def check(cond, what):
     if not cond:
         raise AssertionError(what)
     print("ok:", what)
-
-def vtepd_conf(src, tmp, prefix):
-    """The shipped memif configuration, private to this run, with FDB entries."""
-    with open(os.path.join(src, "bench", "gen", "vtepd-memif.yaml")) as f:
-        text = f.read()
-    text = text.replace("/tmp/vtep-bench-acc.sock", os.path.join(tmp, "acc.sock"))
-    text = text.replace("/tmp/vtep-bench-und.sock", os.path.join(tmp, "und.sock"))
-    text = text.replace('"vtepd-bench"', '"%s"' % prefix)
-    check(os.path.join(tmp, "acc.sock") in text and prefix in text,
-          "vtepd-memif.yaml has the sockets and the file prefix this test rewrites")
-    text += "fdb:\n"
-    for i in range(FLOWS):
-        text += '  - { vni: 100, mac: "02:00:00:aa:%02x:%02x", remote: 198.18.0.2 }\n' \
-            % (i >> 8, i & 255)
-    path = os.path.join(tmp, "vtepd.yaml")
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
 def summary(path):
     """The generator's JSON summary once it is whole, or None."""
     try:
@@ -79,7 +59,7 @@ def warmup_frames(text):
 def trial(kind, bench, vtepd, src, tmp):
     tag = "%d-%s" % (os.getpid(), kind)
     vprefix, bprefix = "vb-smoke-vtepd-" + tag, "vb-smoke-gen-" + tag
-    conf = vtepd_conf(src, tmp, vprefix)
+    conf = peers.memif_conf(src, tmp, vprefix, FLOWS)
     vlog = os.path.join(tmp, "vtepd.log")
     out = os.path.join(tmp, "trial.json")
     acc = "net_memif0,role=client,rsize=14,socket=" + os.path.join(tmp, "acc.sock")

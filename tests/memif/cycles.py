@@ -57,23 +57,6 @@ def wait_for(what, cond, timeout, step=0.05):
             raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
         time.sleep(step)
 
-
-def vtepd_conf(src, tmp, prefix):
-    with open(os.path.join(src, "bench", "gen", "vtepd-memif.yaml")) as f:
-        text = f.read()
-    text = text.replace("/tmp/vtep-bench-acc.sock", os.path.join(tmp, "acc.sock"))
-    text = text.replace("/tmp/vtep-bench-und.sock", os.path.join(tmp, "und.sock"))
-    text = text.replace('"vtepd-bench"', '"%s"' % prefix)
-    if os.path.join(tmp, "acc.sock") not in text or prefix not in text:
-        raise AssertionError("vtepd-memif.yaml lacks the sockets or the file prefix this "
-                             "test rewrites")
-    text += 'fdb:\n  - { vni: 100, mac: "02:00:00:aa:00:00", remote: 198.18.0.2 }\n'
-    path = os.path.join(tmp, "vtepd.yaml")
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
 def stop_all(procs, timeout):
     """SIGTERM each process in turn and see it exit (SIGKILL after @timeout s),
     then reap them all: none is reaped while its memif peer still runs."""
@@ -96,7 +79,7 @@ def run(a, tmp):
     tag = "%d" % os.getpid()
     vprefix, cprefix = "memif-cycles-vtepd-" + tag, "memif-cycles-client-" + tag
     acc, und = os.path.join(tmp, "acc.sock"), os.path.join(tmp, "und.sock")
-    conf = vtepd_conf(a.source, tmp, vprefix)
+    conf = peers.memif_conf(a.source, tmp, vprefix, 1)
     vlog, clog = os.path.join(tmp, "vtepd.log"), os.path.join(tmp, "client.log")
     vp = cp = None
     t0 = took = 0
