@@ -1,1729 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The YAML loader. libyaml's document API gives a tree whose nodes carry
- * their line; the walk below follows the schema, never the shape of the
- * input, so junk can make it fail but not recurse or loop. Every check
- * returns at the first error with one message "FILE:LINE: FIELD: REASON",
- * the same shape the REST API passes to its clients.
- *
- * Each section is checked field by field as it is read; duplicates and
- * lookups across a section (VNIs, bindings, remotes, FDB keys) then use a
- * sorted array so that files with millions of entries load in n log n.
+ * The model: freeing, copying and comparing configurations, the model back
+ * to a document (what conf_write() prints and the API returns), and the
+ * merge of a state file over the YAML file.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include <yaml.h>
-
-#include "conf.h"
-
-/*
- * The schema nests five collections at most (root, vnis, vnis[0], access,
- * access[0]); refusing anything much deeper while scanning keeps libyaml
- * from building a tree of a million nested brackets.
- */
-#define CONF_MAX_DEPTH 16
-
-/* User text quoted in a message is cut to this many bytes. */
-#define SHOW_LEN 40
-#define SHOW_BUF (SHOW_LEN * 4 + 8)
-#define PATH_BUF 256
-
-#define SVAL(n) ((const char *)(n)->data.scalar.value)
-#define SLEN(n) ((n)->data.scalar.length)
-#define LINE(n) ((unsigned long)(n)->start_mark.line + 1)
-#define NITEMS(n) ((size_t)((n)->data.sequence.items.top - (n)->data.sequence.items.start))
-
-/* A sortable key naming an entry of the file, for duplicates and lookups. */
-struct key {
-	uint64_t hi, lo;
-	size_t ord;            /* file order: the first of equal keys is the original */
-	unsigned a, b;         /* indices that rebuild the entry's field path */
-	unsigned long line;
-};
-
-struct keyvec {
-	struct key *k;
-	size_t n, cap;
-};
-
-struct loader {
-	const char *name;
-	const unsigned char *buf;
-	size_t len;
-	yaml_document_t doc;
-	struct conf *c;
-	char *err;
-	size_t errlen;
-	int rc;                /* -errno of the first failure */
-	bool have_address;     /* underlay.address is parsed: remotes can be checked */
-	struct keyvec vnis;    /* vni -> index in c->vnis; sorted once all are read */
-	struct keyvec binds;   /* (port, vlan) -> vni and access index */
-	struct keyvec remotes; /* (vni index, remote) */
-};
-
-static int __attribute__((format(printf, 4, 5)))
-fail_line(struct loader *l, unsigned long line, const char *field,
-	  const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (l->rc != 0)
-		return -1;
-	l->rc = -EINVAL;
-	if (l->err == NULL || l->errlen == 0)
-		return -1;
-	n = snprintf(l->err, l->errlen, "%s:%lu: %s: ", l->name, line,
-		     *field != '\0' ? field : "document");
-	if (n < 0 || (size_t)n >= l->errlen)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(l->err + n, l->errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-#define fail(l, node, field, ...) fail_line(l, LINE(node), field, __VA_ARGS__)
-
-static int
-fail_oom(struct loader *l)
-{
-	if (l->rc != 0)
-		return -1;
-	l->rc = -ENOMEM;
-	if (l->err != NULL && l->errlen > 0)
-		snprintf(l->err, l->errlen, "%s: out of memory", l->name);
-	return -1;
-}
-
-static void *
-alloc(struct loader *l, size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-
-	if (p == NULL)
-		fail_oom(l);
-	return p;
-}
-
-/*
- * User text for a message: printable ASCII as is, other bytes escaped, long
- * values cut, so a message stays one line of valid UTF-8 whatever the file
- * holds (the API puts it in JSON). Quoted when the file quoted it.
- */
-static const char *
-show(char *buf, const char *s, size_t len, bool quote)
-{
-	size_t o = 0, i;
-
-	if (quote)
-		buf[o++] = '"';
-	for (i = 0; i < len && i < SHOW_LEN; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (quote && (ch == '"' || ch == '\\')) {
-			buf[o++] = '\\';
-			buf[o++] = (char)ch;
-		} else if (ch >= 0x20 && ch < 0x7f) {
-			buf[o++] = (char)ch;
-		} else {
-			o += (size_t)snprintf(buf + o, SHOW_BUF - o, "\\x%02x", ch);
-		}
-	}
-	if (i < len) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	if (quote)
-		buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
-static const char *
-show_node(char *buf, const yaml_node_t *n)
-{
-	return show(buf, SVAL(n), SLEN(n), n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE);
-}
-
-static void
-path_key(char *p, const char *base, const char *key)
-{
-	if (snprintf(p, PATH_BUF, "%s%s%s", base, *base != '\0' ? "." : "", key) < 0)
-		p[0] = '\0';
-}
-
-static void
-path_idx(char *p, const char *base, size_t i)
-{
-	if (snprintf(p, PATH_BUF, "%s[%zu]", base, i) < 0)
-		p[0] = '\0';
-}
-
-static yaml_node_t *
-node(struct loader *l, int idx)
-{
-	return yaml_document_get_node(&l->doc, idx);
-}
-
-/* A plain empty, ~ or null: YAML's null, taken as "not given". */
-static bool
-is_null(const yaml_node_t *n)
-{
-	const char *s = SVAL(n);
-
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	return SLEN(n) == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
-		strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
-}
-
-static const char *
-kind(const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	default:
-		return is_null(n) ? "an empty value" : "a scalar";
-	}
-}
-
-static int
-want_map(struct loader *l, const yaml_node_t *n, const char *path)
-{
-	if (n->type != YAML_MAPPING_NODE)
-		return fail(l, n, path, "expected a mapping, got %s", kind(n));
-	return 0;
-}
-
-static int
-want_list(struct loader *l, const yaml_node_t *n, const char *path)
-{
-	if (n->type != YAML_SEQUENCE_NODE)
-		return fail(l, n, path, "expected a list, got %s", kind(n));
-	/* The model counts in unsigned; no real file comes near. */
-	if (NITEMS(n) > UINT_MAX)
-		return fail(l, n, path, "too many entries");
-	return 0;
-}
-
-static int
-want_scalar(struct loader *l, const yaml_node_t *n, const char *path, const char *what)
-{
-	if (n->type != YAML_SCALAR_NODE)
-		return fail(l, n, path, "expected %s, got %s", what, kind(n));
-	if (memchr(SVAL(n), '\0', SLEN(n)) != NULL)
-		return fail(l, n, path, "contains a NUL character");
-	return 0;
-}
-
-static bool
-valid_name(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
-			return false;
-	return true;
-}
-
-/*
- * @n must be a mapping whose keys are scalars, all in @keys, none twice:
- * libyaml keeps duplicate keys, and a silently ignored second "vni:" is the
- * kind of mistake a loader must not hide.
- */
-static int
-check_map(struct loader *l, const yaml_node_t *n, const char *path,
-	  const char *const *keys)
-{
-	const yaml_node_pair_t *p, *q;
-	char q1[SHOW_BUF], kp[PATH_BUF];
-
-	if (want_map(l, n, path) < 0)
-		return -1;
-	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		const yaml_node_t *k = node(l, p->key);
-		const char *const *known;
-		bool odd;
-
-		if (k->type != YAML_SCALAR_NODE)
-			return fail(l, k, path, "a key is %s; keys are field names", kind(k));
-		for (known = keys; *known != NULL; known++)
-			if (strlen(*known) == SLEN(k) && memcmp(*known, SVAL(k), SLEN(k)) == 0)
-				break;
-		/* Quote odd keys: a FIELD with spaces or colons would be ambiguous. */
-		odd = SLEN(k) == 0 || strlen(SVAL(k)) != SLEN(k) || !valid_name(SVAL(k));
-		path_key(kp, path, show(q1, SVAL(k), SLEN(k), odd));
-		if (*known == NULL)
-			return fail(l, k, kp, "unknown field");
-		for (q = n->data.mapping.pairs.start; q < p; q++) {
-			const yaml_node_t *k2 = node(l, q->key);
-
-			if (SLEN(k2) == SLEN(k) && memcmp(SVAL(k2), SVAL(k), SLEN(k)) == 0)
-				return fail(l, k, kp, "duplicate field (first at line %lu)", LINE(k2));
-		}
-	}
-	return 0;
-}
-
-/*
- * Find @key in the checked mapping @map; its path goes to @path.
- * @return 1 with *v set, 0 when absent or null and optional, -1 on error.
- */
-static int
-member(struct loader *l, const yaml_node_t *map, const char *base, const char *key,
-       bool required, const yaml_node_t **v, char *path)
-{
-	const yaml_node_pair_t *p;
-
-	path_key(path, base, key);
-	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		const yaml_node_t *k = node(l, p->key);
-
-		if (SLEN(k) != strlen(key) || memcmp(SVAL(k), key, SLEN(k)) != 0)
-			continue;
-		*v = node(l, p->value);
-		if (!is_null(*v))
-			return 1;
-		if (required)
-			return fail(l, k, path, "required field has no value");
-		return 0;
-	}
-	if (required)
-		return fail(l, map, path, "required field is missing");
-	return 0;
-}
-
-/*
- * Strict decimal: digits only, no leading zero ("010" is octal in YAML 1.1),
- * no overflow. A leading '-' is read only so that "-1" is reported as out
- * of range rather than as not a number.
- */
-static int
-parse_u64(const char *s, uint64_t *out)
-{
-	bool neg = false, overflow = false;
-	uint64_t x = 0;
-
-	if (*s == '-') {
-		neg = true;
-		s++;
-	}
-	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
-		return -EINVAL;
-	for (; *s != '\0'; s++) {
-		unsigned d;
-
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		d = (unsigned)(*s - '0');
-		if (x > (UINT64_MAX - d) / 10)
-			overflow = true;
-		x = x * 10 + d;
-	}
-	if (neg && x == 0 && !overflow)
-		return -EINVAL;
-	if (neg || overflow)
-		return -ERANGE;
-	*out = x;
-	return 0;
-}
-
-static int
-get_uint(struct loader *l, const yaml_node_t *v, const char *path,
-	 uint64_t min, uint64_t max, uint64_t *out)
-{
-	char q[SHOW_BUF];
-	uint64_t x = 0;
-	int rc;
-
-	if (want_scalar(l, v, path, "a number") < 0)
-		return -1;
-	show_node(q, v);
-	/* "4789" in quotes is a string in YAML; taking it would hide typos. */
-	if (v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return fail(l, v, path, "%s is quoted; numbers are written without quotes", q);
-	rc = parse_u64(SVAL(v), &x);
-	if (rc == -EINVAL)
-		return fail(l, v, path, "%s is not a decimal integer", q);
-	if (rc == -ERANGE || x < min || x > max)
-		return fail(l, v, path, "%s is out of range (%" PRIu64 "-%" PRIu64 ")", q, min, max);
-	*out = x;
-	return 0;
-}
-
-static int
-field_uint(struct loader *l, const yaml_node_t *map, const char *base, const char *key,
-	   uint64_t min, uint64_t max, uint64_t def, uint64_t *out)
-{
-	char path[PATH_BUF];
-	const yaml_node_t *v;
-	int rc;
-
-	*out = def;
-	rc = member(l, map, base, key, false, &v, path);
-	if (rc <= 0)
-		return rc;
-	return get_uint(l, v, path, min, max, out);
-}
-
-static int
-field_u32(struct loader *l, const yaml_node_t *map, const char *base, const char *key,
-	  uint32_t min, uint32_t max, uint32_t def, uint32_t *out)
-{
-	uint64_t x;
-
-	if (field_uint(l, map, base, key, min, max, def, &x) < 0)
-		return -1;
-	*out = (uint32_t)x;
-	return 0;
-}
-
-static int
-field_u16(struct loader *l, const yaml_node_t *map, const char *base, const char *key,
-	  uint16_t min, uint16_t max, uint16_t def, uint16_t *out)
-{
-	uint64_t x;
-
-	if (field_uint(l, map, base, key, min, max, def, &x) < 0)
-		return -1;
-	*out = (uint16_t)x;
-	return 0;
-}
-
-/*
- * A number in [min, max] or the word @kw: *is_kw tells which. Absent: def.
- * @mult: the number must be a multiple of it (1: any).
- */
-static int
-field_uint_or(struct loader *l, const yaml_node_t *map, const char *base, const char *key,
-	      uint64_t min, uint64_t max, uint64_t mult, uint64_t def, const char *kw,
-	      uint64_t *out, bool *is_kw)
-{
-	char path[PATH_BUF], q[SHOW_BUF];
-	const yaml_node_t *v;
-	int rc;
-
-	*out = def;
-	*is_kw = false;
-	rc = member(l, map, base, key, false, &v, path);
-	if (rc <= 0)
-		return rc;
-	if (want_scalar(l, v, path, "a number") < 0)
-		return -1;
-	if (v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && strcmp(SVAL(v), kw) == 0) {
-		*is_kw = true;
-		return 0;
-	}
-	if (v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	    (SVAL(v)[0] < '0' || SVAL(v)[0] > '9') && SVAL(v)[0] != '-')
-		return fail(l, v, path, "%s is neither a number (%" PRIu64 "-%" PRIu64 ") nor %s",
-			    show_node(q, v), min, max, kw);
-	if (get_uint(l, v, path, min, max, out) < 0)
-		return -1;
-	if (*out % mult != 0)
-		return fail(l, v, path, "%s is not a multiple of %" PRIu64, show_node(q, v), mult);
-	return 0;
-}
-
-/* One of the words @words (NULL-terminated); *out is its index. Absent: def. */
-static int
-field_word(struct loader *l, const yaml_node_t *map, const char *base, const char *key,
-	   const char *const *words, const char *what, unsigned def, unsigned *out)
-{
-	char path[PATH_BUF], q[SHOW_BUF], list[128];
-	const yaml_node_t *v;
-	size_t n = 0;
-	unsigned i;
-	int rc;
-
-	*out = def;
-	rc = member(l, map, base, key, false, &v, path);
-	if (rc <= 0)
-		return rc;
-	if (want_scalar(l, v, path, what) < 0)
-		return -1;
-	for (i = 0; words[i] != NULL; i++)
-		if (strcmp(SVAL(v), words[i]) == 0) {
-			*out = i;
-			return 0;
-		}
-	list[0] = '\0';
-	for (i = 0; words[i] != NULL && n < sizeof(list); i++)
-		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
-				      i == 0 ? "" : words[i + 1] == NULL ? " or " : ", ", words[i]);
-	return fail(l, v, path, "%s is not %s (%s)", show_node(q, v), what, list);
-}
-
-static int
-field_bool(struct loader *l, const yaml_node_t *map, const char *base, const char *key,
-	   bool def, bool *out)
-{
-	char path[PATH_BUF], q[SHOW_BUF];
-	const yaml_node_t *v;
-	const char *s;
-	int rc;
-
-	*out = def;
-	rc = member(l, map, base, key, false, &v, path);
-	if (rc <= 0)
-		return rc;
-	if (want_scalar(l, v, path, "a boolean") < 0)
-		return -1;
-	s = SVAL(v);
-	if (v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-		if (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(s, "false") == 0 || strcasecmp(s, "no") == 0) {
-			*out = false;
-			return 0;
-		}
-	}
-	return fail(l, v, path, "%s is not a boolean (true, false, yes or no)", show_node(q, v));
-}
-
-/* A string scalar of 1 to @size - 1 bytes, copied into @dst. */
-static int
-get_str(struct loader *l, const yaml_node_t *v, const char *path, char *dst, size_t size)
-{
-	if (want_scalar(l, v, path, "a string") < 0)
-		return -1;
-	if (SLEN(v) == 0)
-		return fail(l, v, path, "is empty");
-	if (SLEN(v) >= size)
-		return fail(l, v, path, "is %zu bytes long; the limit is %zu", SLEN(v), size - 1);
-	memcpy(dst, SVAL(v), SLEN(v) + 1);
-	return 0;
-}
-
-/* A port name: the definition in ports[] or a reference to one. */
-static int
-get_name(struct loader *l, const yaml_node_t *v, const char *path, char *dst)
-{
-	char q[SHOW_BUF];
-
-	if (want_scalar(l, v, path, "a port name") < 0)
-		return -1;
-	if (SLEN(v) == 0 || SLEN(v) >= CONF_NAME_MAX || !valid_name(SVAL(v)))
-		return fail(l, v, path, "%s is not a port name (1-%d characters of A-Z a-z 0-9 _ -)",
-			    show_node(q, v), CONF_NAME_MAX - 1);
-	memcpy(dst, SVAL(v), SLEN(v) + 1);
-	return 0;
-}
-
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/*
- * "xx:xx:xx:xx:xx:xx", and one host: a group or all-zero address can be
- * neither a static FDB entry nor a neighbour.
- */
-static int
-get_mac(struct loader *l, const yaml_node_t *v, const char *path, uint8_t mac[6])
-{
-	char q[SHOW_BUF];
-	const char *s;
-	int i;
-
-	if (want_scalar(l, v, path, "a MAC address") < 0)
-		return -1;
-	s = SVAL(v);
-	if (SLEN(v) != 17)
-		goto bad;
-	for (i = 0; i < 6; i++) {
-		int h = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
-
-		if (h < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			goto bad;
-		mac[i] = (uint8_t)(h << 4 | lo);
-	}
-	if (mac[0] & 1)
-		return fail(l, v, path, "%s is a multicast MAC address; it must be unicast",
-			    show_node(q, v));
-	if ((mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0)
-		return fail(l, v, path, "%s is the zero MAC address", show_node(q, v));
-	return 0;
-bad:
-	return fail(l, v, path, "%s is not a MAC address (xx:xx:xx:xx:xx:xx)", show_node(q, v));
-}
-
-static const char *
-mac_str(char *buf, size_t size, const uint8_t mac[6])
-{
-	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x",
-		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-	return buf;
-}
-
-/* IPv4 dotted quad; inet_pton is strict (four parts, no leading zeros). */
-static int
-get_ip(struct loader *l, const yaml_node_t *v, const char *path, struct vtep_ip *ip)
-{
-	char q[SHOW_BUF];
-	struct in_addr a;
-
-	if (want_scalar(l, v, path, "an IPv4 address") < 0)
-		return -1;
-	if (inet_pton(AF_INET, SVAL(v), &a) != 1)
-		return fail(l, v, path, "%s is not an IPv4 address", show_node(q, v));
-	*ip = vtep_ip4(a.s_addr);
-	return 0;
-}
-
-static const char *
-ip_str(char *buf, const struct vtep_ip *ip)
-{
-	struct in_addr a = { .s_addr = ip->v4 };
-
-	if (inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN) == NULL)
-		buf[0] = '\0';
-	return buf;
-}
-
-static uint32_t
-ip_host(const struct vtep_ip *ip)
-{
-	return ntohl(ip->v4);
-}
-
-static uint32_t
-prefix_mask(uint8_t len)
-{
-	return len == 0 ? 0 : UINT32_MAX << (32 - len);
-}
-
-/* Why @ip cannot be a unicast host (VTEP, gateway, neighbour), or NULL. */
-static const char *
-not_unicast(const struct vtep_ip *ip)
-{
-	uint32_t a = ip_host(ip);
-
-	if (a >> 24 == 0)
-		return "0.0.0.0/8";
-	if (a >> 24 == 127)
-		return "loopback";
-	if (a >> 28 == 0xe)
-		return "multicast";
-	if (a == UINT32_MAX)
-		return "broadcast";
-	if (a >> 28 == 0xf)
-		return "reserved, 240.0.0.0/4";
-	return NULL;
-}
-
-/*
- * Is @ip a unicast host that is not the local address nor the network or
- * broadcast address of the local subnet (once that is known)?
- */
-static int
-check_host(struct loader *l, const yaml_node_t *v, const char *path, const struct vtep_ip *ip)
-{
-	const struct conf_underlay *u = &l->c->underlay;
-	char s[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
-	const char *why = not_unicast(ip);
-	uint32_t a = ip_host(ip), mask, base;
-	struct vtep_ip n;
-
-	if (why != NULL)
-		return fail(l, v, path, "%s is not a unicast address (%s)", ip_str(s, ip), why);
-	if (!l->have_address)
-		return 0;
-	if (vtep_ip_eq(ip, &u->address))
-		return fail(l, v, path, "%s is the local VTEP address", ip_str(s, ip));
-	/* /31 and /32 have no network or broadcast address (RFC 3021). */
-	if (u->prefix_len > 30)
-		return 0;
-	mask = prefix_mask(u->prefix_len);
-	base = ip_host(&u->address) & mask;
-	n = vtep_ip4(htonl(base));
-	if (a == base)
-		return fail(l, v, path, "%s is the network address of %s/%u",
-			    ip_str(s, ip), ip_str(net, &n), u->prefix_len);
-	if (a == (base | ~mask))
-		return fail(l, v, path, "%s is the broadcast address of %s/%u",
-			    ip_str(s, ip), ip_str(net, &n), u->prefix_len);
-	return 0;
-}
-
-static bool
-on_link(const struct conf_underlay *u, const struct vtep_ip *ip)
-{
-	uint32_t mask = prefix_mask(u->prefix_len);
-
-	return (ip_host(ip) & mask) == (ip_host(&u->address) & mask);
-}
-
-static int
-need_on_link(struct loader *l, const yaml_node_t *v, const char *path, const struct vtep_ip *ip)
-{
-	const struct conf_underlay *u = &l->c->underlay;
-	char s[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
-	struct vtep_ip n;
-
-	if (on_link(u, ip))
-		return 0;
-	n = vtep_ip4(htonl(ip_host(&u->address) & prefix_mask(u->prefix_len)));
-	return fail(l, v, path, "%s is not inside the local prefix %s/%u",
-		    ip_str(s, ip), ip_str(net, &n), u->prefix_len);
-}
-
-/* "untagged" or 1-4094; 0 and 4095 are reserved by 802.1Q. */
-static int
-get_vlan(struct loader *l, const yaml_node_t *v, const char *path, uint16_t *vlan)
-{
-	char q[SHOW_BUF];
-	uint64_t x;
-
-	if (want_scalar(l, v, path, "a VLAN id") < 0)
-		return -1;
-	if (strcmp(SVAL(v), "untagged") == 0) {
-		*vlan = CONF_VLAN_UNTAGGED;
-		return 0;
-	}
-	if (v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	    parse_u64(SVAL(v), &x) == 0 && x >= 1 && x <= 4094) {
-		*vlan = (uint16_t)x;
-		return 0;
-	}
-	return fail(l, v, path, "%s is not a VLAN id (1-4094 or untagged)", show_node(q, v));
-}
-
-static const char *
-binding_str(char *buf, size_t size, const char *port, uint16_t vlan)
-{
-	if (vlan == CONF_VLAN_UNTAGGED)
-		snprintf(buf, size, "%s untagged", port);
-	else
-		snprintf(buf, size, "%s vlan %u", port, vlan);
-	return buf;
-}
-
-/* A reference to a port that must exist with role @role; its index. */
-static int
-get_port_ref(struct loader *l, const yaml_node_t *v, const char *path,
-	     enum conf_role role, char *name)
-{
-	static const char *const roles[] = {
-		[CONF_ROLE_UNDERLAY] = "underlay",
-		[CONF_ROLE_ACCESS] = "access",
-	};
-	char q[SHOW_BUF];
-	int i;
-
-	if (want_scalar(l, v, path, "a port name") < 0)
-		return -1;
-	i = SLEN(v) < CONF_NAME_MAX ? conf_port_find(l->c, SVAL(v)) : -1;
-	if (i < 0)
-		return fail(l, v, path, "no port named %s in ports",
-			    show(q, SVAL(v), SLEN(v), true));
-	if (l->c->ports[i].role != role)
-		return fail(l, v, path, "port \"%s\" has role %s, not %s", l->c->ports[i].name,
-			    roles[l->c->ports[i].role], roles[role]);
-	memcpy(name, l->c->ports[i].name, CONF_NAME_MAX);
-	return i;
-}
-
-static int
-key_cmp(const void *x, const void *y)
-{
-	const struct key *a = x, *b = y;
-
-	if (a->hi != b->hi)
-		return a->hi < b->hi ? -1 : 1;
-	if (a->lo != b->lo)
-		return a->lo < b->lo ? -1 : 1;
-	if (a->ord != b->ord)
-		return a->ord < b->ord ? -1 : 1;
-	return 0;
-}
-
-/*
- * Sort @keys; return the repeat that comes first in the file, with the
- * entry it repeats in *first, or NULL when all keys are distinct.
- */
-static const struct key *
-key_sort_dup(struct key *keys, size_t n, const struct key **first)
-{
-	const struct key *dup = NULL;
-	size_t i, head = 0;
-
-	if (n == 0)
-		return NULL;
-	qsort(keys, n, sizeof(*keys), key_cmp);
-	for (i = 1; i < n; i++) {
-		if (keys[i].hi != keys[head].hi || keys[i].lo != keys[head].lo) {
-			head = i;
-			continue;
-		}
-		if (dup == NULL || keys[i].ord < dup->ord) {
-			dup = &keys[i];
-			*first = &keys[head];
-		}
-	}
-	return dup;
-}
-
-static const struct key *
-key_find(const struct key *keys, size_t n, uint64_t hi, uint64_t lo)
-{
-	size_t lo_i = 0, hi_i = n;
-
-	while (lo_i < hi_i) {
-		size_t mid = lo_i + (hi_i - lo_i) / 2;
-		const struct key *k = &keys[mid];
-
-		if (k->hi == hi && k->lo == lo)
-			return k;
-		if (k->hi < hi || (k->hi == hi && k->lo < lo))
-			lo_i = mid + 1;
-		else
-			hi_i = mid;
-	}
-	return NULL;
-}
-
-static int
-parse_eal(struct loader *l, const yaml_node_t *root)
-{
-	char path[PATH_BUF], ip[PATH_BUF];
-	const yaml_node_t *v;
-	size_t i, n;
-	int rc;
-
-	rc = member(l, root, "", "eal", false, &v, path);
-	if (rc <= 0)
-		return rc;
-	if (want_list(l, v, path) < 0)
-		return -1;
-	n = NITEMS(v);
-	for (i = 0; i < n; i++) {
-		const yaml_node_t *a = node(l, v->data.sequence.items.start[i]);
-
-		path_idx(ip, path, i);
-		if (i == CONF_MAX_EAL_ARGS)
-			return fail(l, a, ip, "more than %d EAL arguments", CONF_MAX_EAL_ARGS);
-		if (want_scalar(l, a, ip, "a string") < 0)
-			return -1;
-		if (SLEN(a) == 0)
-			return fail(l, a, ip, "is empty");
-		l->c->eal_args[i] = strdup(SVAL(a));
-		if (l->c->eal_args[i] == NULL)
-			return fail_oom(l);
-		l->c->n_eal_args++;
-	}
-	return 0;
-}
-
-static int
-parse_port(struct loader *l, const yaml_node_t *m, const char *base, unsigned i,
-	   const unsigned long *lines)
-{
-	static const char *const keys[] = {
-		"name", "devargs", "role", "rx_queues", "rx_desc", "tx_desc", "mac", NULL,
-	};
-	static const char *const desc[] = { "rx_desc", "tx_desc" };
-	struct conf_port *p = &l->c->ports[i];
-	char path[PATH_BUF], q[SHOW_BUF];
-	const yaml_node_t *v;
-	unsigned j, d;
-	int rc;
-
-	if (check_map(l, m, base, keys) < 0)
-		return -1;
-	if (member(l, m, base, "name", true, &v, path) < 0 || get_name(l, v, path, p->name) < 0)
-		return -1;
-	for (j = 0; j < i; j++)
-		if (strcmp(l->c->ports[j].name, p->name) == 0)
-			return fail(l, v, path, "duplicate port name \"%s\" (first at line %lu)",
-				    p->name, lines[j]);
-	if (member(l, m, base, "devargs", true, &v, path) < 0 ||
-	    get_str(l, v, path, p->devargs, sizeof(p->devargs)) < 0)
-		return -1;
-	/* The same device probed twice fails in EAL with a worse message. */
-	for (j = 0; j < i; j++)
-		if (strcmp(l->c->ports[j].devargs, p->devargs) == 0)
-			return fail(l, v, path, "same devargs as port \"%s\" (line %lu)",
-				    l->c->ports[j].name, lines[j]);
-	if (member(l, m, base, "role", true, &v, path) < 0 ||
-	    want_scalar(l, v, path, "a role") < 0)
-		return -1;
-	if (strcmp(SVAL(v), "underlay") == 0)
-		p->role = CONF_ROLE_UNDERLAY;
-	else if (strcmp(SVAL(v), "access") == 0)
-		p->role = CONF_ROLE_ACCESS;
-	else
-		return fail(l, v, path, "%s is not a role (underlay or access)", show_node(q, v));
-	if (p->role == CONF_ROLE_UNDERLAY)
-		for (j = 0; j < i; j++)
-			if (l->c->ports[j].role == CONF_ROLE_UNDERLAY)
-				return fail(l, v, path,
-					    "port \"%s\" (line %lu) is already the underlay port; there is exactly one",
-					    l->c->ports[j].name, lines[j]);
-	if (field_u16(l, m, base, "rx_queues", 1, 64, 1, &p->rx_queues) < 0)
-		return -1;
-	for (d = 0; d < 2; d++) {
-		uint16_t *out = d == 0 ? &p->rx_desc : &p->tx_desc;
-		uint64_t x;
-
-		*out = 1024;
-		rc = member(l, m, base, desc[d], false, &v, path);
-		if (rc < 0 || (rc > 0 && get_uint(l, v, path, 64, 16384, &x) < 0))
-			return -1;
-		if (rc == 0)
-			continue;
-		/* Drivers round ring sizes or refuse them; say it here instead. */
-		if ((x & (x - 1)) != 0)
-			return fail(l, v, path, "%" PRIu64 " is not a power of two (64-16384)", x);
-		*out = (uint16_t)x;
-	}
-	/* The underlay receives only frames to its MAC: some devices (pcap,
-	 * null, ring) invent one, and a lab or a benchmark needs a known one. */
-	rc = member(l, m, base, "mac", false, &v, path);
-	if (rc < 0 || (rc > 0 && get_mac(l, v, path, p->mac) < 0))
-		return -1;
-	p->has_mac = rc > 0;
-	return 0;
-}
-
-static int
-parse_ports(struct loader *l, const yaml_node_t *root)
-{
-	unsigned long lines[CONF_MAX_PORTS];
-	char path[PATH_BUF], ip[PATH_BUF];
-	bool underlay = false, access = false;
-	const yaml_node_t *v;
-	size_t i, n;
-
-	if (member(l, root, "", "ports", true, &v, path) < 0 || want_list(l, v, path) < 0)
-		return -1;
-	n = NITEMS(v);
-	for (i = 0; i < n; i++) {
-		const yaml_node_t *m = node(l, v->data.sequence.items.start[i]);
-
-		path_idx(ip, path, i);
-		if (i == CONF_MAX_PORTS)
-			return fail(l, m, ip, "more than %d ports", CONF_MAX_PORTS);
-		lines[i] = LINE(m);
-		if (parse_port(l, m, ip, (unsigned)i, lines) < 0)
-			return -1;
-		l->c->n_ports++;
-		underlay |= l->c->ports[i].role == CONF_ROLE_UNDERLAY;
-		access |= l->c->ports[i].role == CONF_ROLE_ACCESS;
-	}
-	if (!underlay)
-		return fail(l, v, path, "no port has role underlay; exactly one is needed");
-	if (!access)
-		return fail(l, v, path, "no port has role access; at least one is needed");
-	return 0;
-}
-
-/* "a.b.c.d/len": the local VTEP address and its on-link prefix. */
-static int
-get_address(struct loader *l, const yaml_node_t *v, const char *path)
-{
-	struct conf_underlay *u = &l->c->underlay;
-	char q[SHOW_BUF], s[INET_ADDRSTRLEN], buf[INET_ADDRSTRLEN];
-	const char *slash;
-	struct in_addr a;
-	uint64_t len;
-	const char *why;
-	uint32_t mask, h;
-
-	if (want_scalar(l, v, path, "an address with prefix length") < 0)
-		return -1;
-	slash = strchr(SVAL(v), '/');
-	if (slash == NULL || (size_t)(slash - SVAL(v)) >= sizeof(buf) ||
-	    parse_u64(slash + 1, &len) < 0 || len < 1 || len > 32)
-		return fail(l, v, path, "%s is not an IPv4 address with a prefix length (a.b.c.d/1-32)",
-			    show_node(q, v));
-	memcpy(buf, SVAL(v), (size_t)(slash - SVAL(v)));
-	buf[slash - SVAL(v)] = '\0';
-	if (inet_pton(AF_INET, buf, &a) != 1)
-		return fail(l, v, path, "%s is not an IPv4 address with a prefix length (a.b.c.d/1-32)",
-			    show_node(q, v));
-	u->address = vtep_ip4(a.s_addr);
-	u->prefix_len = (uint8_t)len;
-	why = not_unicast(&u->address);
-	if (why != NULL)
-		return fail(l, v, path, "%s is not a unicast address (%s)", ip_str(s, &u->address), why);
-	mask = prefix_mask(u->prefix_len);
-	h = ip_host(&u->address);
-	if (len <= 30 && (h & ~mask) == 0)
-		return fail(l, v, path, "%s is the network address of its prefix", show_node(q, v));
-	if (len <= 30 && (h & ~mask) == ~mask)
-		return fail(l, v, path, "%s is the broadcast address of its prefix", show_node(q, v));
-	l->have_address = true;
-	return 0;
-}
-
-/* "min-max" (or one port) of UDP source ports. */
-static int
-get_port_range(struct loader *l, const yaml_node_t *v, const char *path)
-{
-	struct conf_underlay *u = &l->c->underlay;
-	char q[SHOW_BUF], buf[16];
-	uint64_t lo, hi;
-	const char *dash;
-
-	if (want_scalar(l, v, path, "a port range") < 0)
-		return -1;
-	dash = strchr(SVAL(v), '-');
-	if (dash == NULL) {
-		if (parse_u64(SVAL(v), &lo) < 0)
-			goto bad;
-		hi = lo;
-	} else {
-		if ((size_t)(dash - SVAL(v)) >= sizeof(buf))
-			goto bad;
-		memcpy(buf, SVAL(v), (size_t)(dash - SVAL(v)));
-		buf[dash - SVAL(v)] = '\0';
-		if (parse_u64(buf, &lo) < 0 || parse_u64(dash + 1, &hi) < 0)
-			goto bad;
-	}
-	if (lo < 1 || hi > 65535 || lo > hi)
-		goto bad;
-	u->sport_min = (uint16_t)lo;
-	u->sport_max = (uint16_t)hi;
-	return 0;
-bad:
-	return fail(l, v, path, "%s is not a port range (min-max, 1 <= min <= max <= 65535)",
-		    show_node(q, v));
-}
-
-static int
-parse_neighbors(struct loader *l, const yaml_node_t *u_map)
-{
-	static const char *const keys[] = { "ip", "mac", NULL };
-	struct conf_underlay *u = &l->c->underlay;
-	char path[PATH_BUF], ip[PATH_BUF], fp[PATH_BUF], s[INET_ADDRSTRLEN];
-	const struct key *dup, *first = NULL;
-	struct key *keys_ip;
-	const yaml_node_t *v;
-	size_t i, n;
-	int rc;
-
-	rc = member(l, u_map, "underlay", "neighbors", false, &v, path);
-	if (rc <= 0)
-		return rc;
-	if (want_list(l, v, path) < 0)
-		return -1;
-	n = NITEMS(v);
-	if (n == 0)
-		return 0;
-	u->neighbors = alloc(l, n, sizeof(*u->neighbors));
-	keys_ip = alloc(l, n, sizeof(*keys_ip));
-	if (u->neighbors == NULL || keys_ip == NULL)
-		goto err;
-	for (i = 0; i < n; i++) {
-		const yaml_node_t *m = node(l, v->data.sequence.items.start[i]), *f;
-		struct conf_neigh *nb = &u->neighbors[i];
-
-		path_idx(ip, path, i);
-		if (check_map(l, m, ip, keys) < 0 ||
-		    member(l, m, ip, "ip", true, &f, fp) < 0 || get_ip(l, f, fp, &nb->ip) < 0 ||
-		    check_host(l, f, fp, &nb->ip) < 0 || need_on_link(l, f, fp, &nb->ip) < 0 ||
-		    member(l, m, ip, "mac", true, &f, fp) < 0 || get_mac(l, f, fp, nb->mac) < 0)
-			goto err;
-		u->n_neighbors++;
-		keys_ip[i] = (struct key){ .lo = ip_host(&nb->ip), .ord = i, .a = (unsigned)i,
-					   .line = LINE(m) };
-	}
-	dup = key_sort_dup(keys_ip, n, &first);
-	if (dup != NULL) {
-		path_idx(ip, path, dup->a);
-		path_key(fp, ip, "ip");
-		fail_line(l, dup->line, fp, "duplicate neighbor %s (first at line %lu)",
-			  ip_str(s, &u->neighbors[dup->a].ip), first->line);
-		goto err;
-	}
-	free(keys_ip);
-	return 0;
-err:
-	free(keys_ip);
-	return -1;
-}
-
-static int
-parse_underlay(struct loader *l, const yaml_node_t *root)
-{
-	static const char *const keys[] = {
-		"port", "address", "gateway", "udp_port", "source_ports", "ttl", "tos", "ecn",
-		"df", "mtu", "neighbors", NULL,
-	};
-	static const char *const ecn_modes[] = { "rfc6040", "off", NULL };
-	struct conf_underlay *u = &l->c->underlay;
-	char path[PATH_BUF], s[INET_ADDRSTRLEN];
-	const yaml_node_t *m, *v;
-	uint64_t x;
-	unsigned ecn;
-	int rc;
-
-	if (member(l, root, "", "underlay", true, &m, path) < 0 ||
-	    check_map(l, m, "underlay", keys) < 0)
-		return -1;
-	if (member(l, m, "underlay", "port", true, &v, path) < 0 ||
-	    get_port_ref(l, v, path, CONF_ROLE_UNDERLAY, u->port) < 0)
-		return -1;
-	if (member(l, m, "underlay", "address", true, &v, path) < 0 ||
-	    get_address(l, v, path) < 0)
-		return -1;
-	rc = member(l, m, "underlay", "gateway", false, &v, path);
-	if (rc < 0)
-		return -1;
-	if (rc > 0) {
-		if (get_ip(l, v, path, &u->gateway) < 0 || check_host(l, v, path, &u->gateway) < 0)
-			return -1;
-		/* The gateway is reached by ARP on the underlay link. */
-		if (!on_link(u, &u->gateway))
-			return fail(l, v, path, "%s is not inside the prefix of underlay.address",
-				    ip_str(s, &u->gateway));
-	}
-	if (field_u16(l, m, "underlay", "udp_port", 1, 65535, 4789, &u->udp_port) < 0)
-		return -1;
-	u->sport_min = 49152;
-	u->sport_max = 65535;
-	rc = member(l, m, "underlay", "source_ports", false, &v, path);
-	if (rc < 0 || (rc > 0 && get_port_range(l, v, path) < 0))
-		return -1;
-	if (field_uint_or(l, m, "underlay", "ttl", 1, 255, 1, 64, "inherit", &x,
-			  &u->ttl_inherit) < 0)
-		return -1;
-	u->ttl = (uint8_t)x;
-	/* The ECN bits of the outer TOS come from the ecn setting alone. */
-	if (field_uint_or(l, m, "underlay", "tos", 0, 252, 4, 0, "inherit", &x,
-			  &u->tos_inherit) < 0)
-		return -1;
-	u->tos = (uint8_t)x;
-	if (field_word(l, m, "underlay", "ecn", ecn_modes, "an ECN mode", CONF_ECN_RFC6040,
-		       &ecn) < 0)
-		return -1;
-	u->ecn = (enum conf_ecn)ecn;
-	if (field_bool(l, m, "underlay", "df", true, &u->df) < 0 ||
-	    field_u16(l, m, "underlay", "mtu", 576, 9216, 1500, &u->mtu) < 0)
-		return -1;
-	return parse_neighbors(l, m);
-}
-
-static int
-key_push(struct loader *l, struct keyvec *kv, struct key k)
-{
-	if (kv->n == kv->cap) {
-		size_t cap = kv->cap != 0 ? kv->cap * 2 : 64;
-		struct key *nk = reallocarray(kv->k, cap, sizeof(*nk));
-
-		if (nk == NULL)
-			return fail_oom(l);
-		kv->k = nk;
-		kv->cap = cap;
-	}
-	k.ord = kv->n;
-	kv->k[kv->n++] = k;
-	return 0;
-}
-
-static int
-parse_access(struct loader *l, const yaml_node_t *vm, const char *base, unsigned vi)
-{
-	static const char *const keys[] = { "port", "vlan", NULL };
-	struct conf_vni *vni = &l->c->vnis[vi];
-	char path[PATH_BUF], ip[PATH_BUF], fp[PATH_BUF];
-	const yaml_node_t *v;
-	size_t i, n;
-	int rc, port;
-
-	if (member(l, vm, base, "access", true, &v, path) < 0 || want_list(l, v, path) < 0)
-		return -1;
-	n = NITEMS(v);
-	if (n == 0)
-		return fail(l, v, path, "at least one access binding is needed");
-	vni->access = alloc(l, n, sizeof(*vni->access));
-	if (vni->access == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const yaml_node_t *m = node(l, v->data.sequence.items.start[i]), *f;
-		struct conf_access *a = &vni->access[i];
-
-		path_idx(ip, path, i);
-		if (check_map(l, m, ip, keys) < 0 ||
-		    member(l, m, ip, "port", true, &f, fp) < 0)
-			return -1;
-		port = get_port_ref(l, f, fp, CONF_ROLE_ACCESS, a->port);
-		if (port < 0)
-			return -1;
-		a->vlan = CONF_VLAN_UNTAGGED;
-		rc = member(l, m, ip, "vlan", false, &f, fp);
-		if (rc < 0 || (rc > 0 && get_vlan(l, f, fp, &a->vlan) < 0))
-			return -1;
-		vni->n_access++;
-		if (key_push(l, &l->binds, (struct key){ .hi = (uint64_t)port, .lo = a->vlan,
-			     .a = vi, .b = (unsigned)i, .line = LINE(m) }) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-parse_remotes(struct loader *l, const yaml_node_t *v, const char *path, unsigned vi)
-{
-	struct conf_vni *vni = &l->c->vnis[vi];
-	char ip[PATH_BUF];
-	size_t i, n;
-
-	if (want_list(l, v, path) < 0)
-		return -1;
-	n = NITEMS(v);
-	if (n == 0)
-		return 0;
-	vni->remotes = alloc(l, n, sizeof(*vni->remotes));
-	if (vni->remotes == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const yaml_node_t *r = node(l, v->data.sequence.items.start[i]);
-
-		path_idx(ip, path, i);
-		if (get_ip(l, r, ip, &vni->remotes[i]) < 0 ||
-		    check_host(l, r, ip, &vni->remotes[i]) < 0)
-			return -1;
-		vni->n_remotes++;
-		if (key_push(l, &l->remotes, (struct key){ .hi = vi,
-			     .lo = ip_host(&vni->remotes[i]), .a = vi, .b = (unsigned)i,
-			     .line = LINE(r) }) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-parse_vni(struct loader *l, const yaml_node_t *m, const char *base, unsigned vi)
-{
-	static const char *const keys[] = {
-		"vni", "access", "flood", "remotes", "group", "learning", "mac_limit", "ageing",
-		"inner_vlan", NULL,
-	};
-	static const char *const vlan_modes[] = { "drop", "accept", NULL };
-	unsigned inner_vlan;
-	struct conf_vni *vni = &l->c->vnis[vi];
-	char path[PATH_BUF], q[SHOW_BUF], s[INET_ADDRSTRLEN];
-	const yaml_node_t *v;
-	uint64_t x;
-	int rc;
-
-	if (check_map(l, m, base, keys) < 0)
-		return -1;
-	if (member(l, m, base, "vni", true, &v, path) < 0 ||
-	    get_uint(l, v, path, 1, 16777215, &x) < 0)
-		return -1;
-	vni->vni = (uint32_t)x;
-	if (key_push(l, &l->vnis, (struct key){ .lo = x, .a = vi, .line = LINE(v) }) < 0)
-		return -1;
-	if (parse_access(l, m, base, vi) < 0)
-		return -1;
-	vni->flood_mode = CONF_FLOOD_HEAD_END;
-	rc = member(l, m, base, "flood", false, &v, path);
-	if (rc < 0 || (rc > 0 && want_scalar(l, v, path, "a flood mode") < 0))
-		return -1;
-	if (rc > 0) {
-		if (strcmp(SVAL(v), "multicast") == 0)
-			vni->flood_mode = CONF_FLOOD_MULTICAST;
-		else if (strcmp(SVAL(v), "head-end") != 0)
-			return fail(l, v, path, "%s is not a flood mode (head-end or multicast)",
-				    show_node(q, v));
-	}
-	rc = member(l, m, base, "remotes", false, &v, path);
-	if (rc < 0)
-		return -1;
-	if (rc > 0 && vni->flood_mode == CONF_FLOOD_MULTICAST)
-		return fail(l, v, path, "a flood list is only valid with flood: head-end");
-	if (rc > 0 && parse_remotes(l, v, path, vi) < 0)
-		return -1;
-	rc = member(l, m, base, "group", vni->flood_mode == CONF_FLOOD_MULTICAST, &v, path);
-	if (rc < 0)
-		return -1;
-	if (rc > 0 && vni->flood_mode == CONF_FLOOD_HEAD_END)
-		return fail(l, v, path, "a group is only valid with flood: multicast");
-	if (rc > 0) {
-		if (get_ip(l, v, path, &vni->group) < 0)
-			return -1;
-		if (ip_host(&vni->group) >> 28 != 0xe)
-			return fail(l, v, path, "%s is not a multicast group (224.0.0.0/4)",
-				    ip_str(s, &vni->group));
-	}
-	if (field_bool(l, m, base, "learning", true, &vni->learning) < 0 ||
-	    field_u32(l, m, base, "mac_limit", 0, UINT32_MAX, 0, &vni->mac_limit) < 0 ||
-	    field_u32(l, m, base, "ageing", 0, UINT32_MAX, 300, &vni->ageing) < 0)
-		return -1;
-	if (field_word(l, m, base, "inner_vlan", vlan_modes, "an inner VLAN policy", 0,
-		       &inner_vlan) < 0)
-		return -1;
-	vni->inner_vlan_accept = inner_vlan == 1;
-	return 0;
-}
-
-/*
- * Each VNI once; each (port, VLAN) in one VNI only, else a frame could not
- * tell which segment it belongs to; each remote once per flood list, else
- * the remote would get every flooded frame twice.
- */
-static int
-check_vni_dups(struct loader *l)
-{
-	const struct conf *c = l->c;
-	const struct key *dup, *first = NULL;
-	char p1[PATH_BUF], p2[PATH_BUF], b[CONF_NAME_MAX + 16], s[INET_ADDRSTRLEN];
-
-	dup = key_sort_dup(l->vnis.k, l->vnis.n, &first);
-	if (dup != NULL) {
-		path_idx(p1, "vnis", dup->a);
-		path_key(p2, p1, "vni");
-		return fail_line(l, dup->line, p2, "duplicate VNI %" PRIu64 " (first at line %lu)",
-				 dup->lo, first->line);
-	}
-	dup = key_sort_dup(l->binds.k, l->binds.n, &first);
-	if (dup != NULL) {
-		const struct conf_access *a = &c->vnis[dup->a].access[dup->b];
-
-		path_idx(p1, "vnis", dup->a);
-		path_key(p2, p1, "access");
-		path_idx(p1, p2, dup->b);
-		return fail_line(l, dup->line, p1, "%s is already bound to VNI %u (line %lu)",
-				 binding_str(b, sizeof(b), a->port, a->vlan),
-				 c->vnis[first->a].vni, first->line);
-	}
-	dup = key_sort_dup(l->remotes.k, l->remotes.n, &first);
-	if (dup != NULL) {
-		path_idx(p1, "vnis", dup->a);
-		path_key(p2, p1, "remotes");
-		path_idx(p1, p2, dup->b);
-		return fail_line(l, dup->line, p1, "duplicate remote %s (first at line %lu)",
-				 ip_str(s, &c->vnis[dup->a].remotes[dup->b]), first->line);
-	}
-	return 0;
-}
-
-static int
-parse_vnis(struct loader *l, const yaml_node_t *root)
-{
-	char path[PATH_BUF], ip[PATH_BUF];
-	const yaml_node_t *v;
-	size_t i, n;
-
-	if (member(l, root, "", "vnis", true, &v, path) < 0 || want_list(l, v, path) < 0)
-		return -1;
-	n = NITEMS(v);
-	if (n == 0)
-		return fail(l, v, path, "at least one VNI is needed");
-	l->c->vnis = alloc(l, n, sizeof(*l->c->vnis));
-	if (l->c->vnis == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const yaml_node_t *m = node(l, v->data.sequence.items.start[i]);
-
-		path_idx(ip, path, i);
-		/* Counted first so that conf_free() releases a half-parsed entry. */
-		l->c->n_vnis++;
-		if (parse_vni(l, m, ip, (unsigned)i) < 0)
-			return -1;
-	}
-	return check_vni_dups(l);
-}
-
-/* Static FDB entries: a local one must be an access binding of its VNI. */
-static int
-parse_fdb_entry(struct loader *l, const yaml_node_t *m, const char *base, struct conf_fdb *e)
-{
-	static const char *const keys[] = { "vni", "mac", "remote", "port", "vlan", NULL };
-	char path[PATH_BUF], b[CONF_NAME_MAX + 16];
-	const yaml_node_t *v, *rv = NULL, *pv = NULL, *vv = NULL;
-	const struct key *vk, *bk;
-	uint64_t x;
-	int rr, rp, rl, port;
-
-	if (check_map(l, m, base, keys) < 0)
-		return -1;
-	if (member(l, m, base, "vni", true, &v, path) < 0 ||
-	    get_uint(l, v, path, 1, 16777215, &x) < 0)
-		return -1;
-	e->vni = (uint32_t)x;
-	vk = key_find(l->vnis.k, l->vnis.n, 0, x);
-	if (vk == NULL)
-		return fail(l, v, path, "VNI %u is not in vnis", e->vni);
-	if (member(l, m, base, "mac", true, &v, path) < 0 || get_mac(l, v, path, e->mac) < 0)
-		return -1;
-	rr = member(l, m, base, "remote", false, &rv, path);
-	rp = member(l, m, base, "port", false, &pv, path);
-	rl = member(l, m, base, "vlan", false, &vv, path);
-	if (rr < 0 || rp < 0 || rl < 0)
-		return -1;
-	if (rr > 0 && rp > 0)
-		return fail(l, m, base, "has both remote and port; an entry points to one of them");
-	if (rr == 0 && rp == 0)
-		return fail(l, m, base, "needs a remote or a port");
-	if (rr > 0) {
-		path_key(path, base, "remote");
-		if (rl > 0) {
-			path_key(path, base, "vlan");
-			return fail(l, vv, path, "only valid with port, not with remote");
-		}
-		e->is_remote = true;
-		return get_ip(l, rv, path, &e->remote) < 0 || check_host(l, rv, path, &e->remote) < 0 ?
-			-1 : 0;
-	}
-	path_key(path, base, "port");
-	port = get_port_ref(l, pv, path, CONF_ROLE_ACCESS, e->local.port);
-	if (port < 0)
-		return -1;
-	e->local.vlan = CONF_VLAN_UNTAGGED;
-	path_key(path, base, "vlan");
-	if (rl > 0 && get_vlan(l, vv, path, &e->local.vlan) < 0)
-		return -1;
-	binding_str(b, sizeof(b), e->local.port, e->local.vlan);
-	bk = key_find(l->binds.k, l->binds.n, (uint64_t)port, e->local.vlan);
-	if (bk == NULL)
-		return fail(l, m, base, "%s is not an access binding of any VNI", b);
-	if (bk->a != vk->a)
-		return fail(l, m, base, "%s is bound to VNI %u, not %u", b,
-			    l->c->vnis[bk->a].vni, e->vni);
-	return 0;
-}
-
-static int
-parse_fdb(struct loader *l, const yaml_node_t *root)
-{
-	struct conf *c = l->c;
-	char path[PATH_BUF], ip[PATH_BUF], fp[PATH_BUF], mac[18];
-	const struct key *dup, *first = NULL;
-	struct keyvec keys = { 0 };
-	const yaml_node_t *v;
-	size_t i, n;
-	int rc;
-
-	rc = member(l, root, "", "fdb", false, &v, path);
-	if (rc <= 0)
-		return rc;
-	if (want_list(l, v, path) < 0)
-		return -1;
-	n = NITEMS(v);
-	if (n == 0)
-		return 0;
-	if (n > c->fdb_capacity)
-		return fail(l, v, path, "%zu static entries do not fit in fdb_capacity %u",
-			    n, c->fdb_capacity);
-	c->fdb = alloc(l, n, sizeof(*c->fdb));
-	if (c->fdb == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		const yaml_node_t *m = node(l, v->data.sequence.items.start[i]);
-		struct conf_fdb *e = &c->fdb[i];
-
-		path_idx(ip, path, i);
-		if (parse_fdb_entry(l, m, ip, e) < 0)
-			goto err;
-		c->n_fdb++;
-		if (key_push(l, &keys, (struct key){ .hi = e->vni,
-			     .lo = (uint64_t)e->mac[0] << 40 | (uint64_t)e->mac[1] << 32 |
-				   (uint64_t)e->mac[2] << 24 | (uint64_t)e->mac[3] << 16 |
-				   (uint64_t)e->mac[4] << 8 | e->mac[5],
-			     .a = (unsigned)i, .line = LINE(m) }) < 0)
-			goto err;
-	}
-	dup = key_sort_dup(keys.k, keys.n, &first);
-	if (dup != NULL) {
-		path_idx(ip, path, dup->a);
-		path_key(fp, ip, "mac");
-		fail_line(l, dup->line, fp, "duplicate entry for VNI %u and %s (first at line %lu)",
-			  c->fdb[dup->a].vni, mac_str(mac, sizeof(mac), c->fdb[dup->a].mac),
-			  first->line);
-		goto err;
-	}
-	free(keys.k);
-	return 0;
-err:
-	free(keys.k);
-	return -1;
-}
-
-static int
-parse_root(struct loader *l, const yaml_node_t *root)
-{
-	static const char *const keys[] = {
-		"eal", "ports", "underlay", "vnis", "fdb", "fdb_capacity", "stats_interval",
-		"state_file", NULL,
-	};
-	struct conf *c = l->c;
-	char path[PATH_BUF];
-	const yaml_node_t *v;
-	int rc;
-
-	if (check_map(l, root, "", keys) < 0 ||
-	    parse_eal(l, root) < 0 ||
-	    parse_ports(l, root) < 0 ||
-	    parse_underlay(l, root) < 0 ||
-	    parse_vnis(l, root) < 0 ||
-	    field_u32(l, root, "", "fdb_capacity", 1024, 16777216, 1048576, &c->fdb_capacity) < 0 ||
-	    parse_fdb(l, root) < 0 ||
-	    field_u32(l, root, "", "stats_interval", 0, UINT32_MAX, 0, &c->stats_interval) < 0)
-		return -1;
-	rc = member(l, root, "", "state_file", false, &v, path);
-	if (rc <= 0)
-		return rc;
-	if (want_scalar(l, v, path, "a file name") < 0)
-		return -1;
-	if (SLEN(v) == 0)
-		return fail(l, v, path, "is empty");
-	if (SLEN(v) >= PATH_MAX)
-		return fail(l, v, path, "is longer than PATH_MAX");
-	c->state_file = strdup(SVAL(v));
-	return c->state_file != NULL ? 0 : fail_oom(l);
-}
-
-/* libyaml's own words, at its line. */
-static int
-yaml_fail(struct loader *l, const yaml_parser_t *p)
-{
-	const char *problem = p->problem != NULL ? p->problem : "syntax error";
-	unsigned long line = 1;
-	size_t i, end;
-
-	switch (p->error) {
-	case YAML_MEMORY_ERROR:
-		return fail_oom(l);
-	case YAML_READER_ERROR:
-		/* Reader errors (bad UTF-8, control characters) carry a byte offset. */
-		end = p->problem_offset < l->len ? p->problem_offset : l->len;
-		for (i = 0; i < end; i++)
-			line += l->buf[i] == '\n';
-		if (p->problem_value >= 0)
-			return fail_line(l, line, "yaml", "%s (#x%X at byte %zu)", problem,
-					 (unsigned)p->problem_value, p->problem_offset);
-		return fail_line(l, line, "yaml", "%s", problem);
-	default:
-		line = (unsigned long)p->problem_mark.line + 1;
-		if (p->context != NULL)
-			return fail_line(l, line, "yaml", "%s (%s at line %lu)", problem, p->context,
-					 (unsigned long)p->context_mark.line + 1);
-		return fail_line(l, line, "yaml", "%s", problem);
-	}
-}
-
-/*
- * A pass over the event stream before building the tree: it refuses what the
- * document API would hide or choke on. Aliases make a node appear under two
- * parents (a walk could blow up exponentially, or loop on a self-reference);
- * a second document would be ignored silently; absurd nesting is junk.
- */
-static int
-prescan(struct loader *l)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	unsigned depth = 0, docs = 0;
-	int rc = 0;
-	bool done = false;
-
-	if (!yaml_parser_initialize(&p))
-		return fail_oom(l);
-	yaml_parser_set_input_string(&p, l->buf, l->len);
-	while (!done && rc == 0) {
-		if (!yaml_parser_parse(&p, &ev)) {
-			rc = yaml_fail(l, &p);
-			break;
-		}
-		switch (ev.type) {
-		case YAML_DOCUMENT_START_EVENT:
-			if (++docs > 1)
-				rc = fail_line(l, (unsigned long)ev.start_mark.line + 1, "yaml",
-					       "a second document; a configuration is one document");
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (++depth > CONF_MAX_DEPTH)
-				rc = fail_line(l, (unsigned long)ev.start_mark.line + 1, "yaml",
-					       "nested deeper than %d levels", CONF_MAX_DEPTH);
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			depth--;
-			break;
-		case YAML_ALIAS_EVENT:
-			rc = fail_line(l, (unsigned long)ev.start_mark.line + 1, "yaml",
-				       "aliases (*%s) are not supported; write the value out",
-				       (const char *)ev.data.alias.anchor);
-			break;
-		case YAML_STREAM_END_EVENT:
-			done = true;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&p);
-	return rc;
-}
-
-/*
- * An error about a whole list or mapping ("ports: no port has role access",
- * a missing "underlay.port") reads best at its key, not at its first entry
- * a line below: give such values the mark of their key.
- */
-static void
-mark_values_at_keys(yaml_document_t *doc)
-{
-	yaml_node_pair_t *p;
-	yaml_node_t *n;
-
-	for (n = doc->nodes.start; n < doc->nodes.top; n++) {
-		if (n->type != YAML_MAPPING_NODE)
-			continue;
-		for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = yaml_document_get_node(doc, p->key);
-			yaml_node_t *v = yaml_document_get_node(doc, p->value);
-
-			if (v->type != YAML_SCALAR_NODE)
-				v->start_mark = k->start_mark;
-		}
-	}
-}
-
-static int
-load(struct loader *l)
-{
-	yaml_parser_t p;
-	yaml_node_t *root;
-	int rc;
-
-	if (prescan(l) < 0)
-		return -1;
-	if (!yaml_parser_initialize(&p))
-		return fail_oom(l);
-	yaml_parser_set_input_string(&p, l->buf, l->len);
-	if (!yaml_parser_load(&p, &l->doc)) {
-		rc = yaml_fail(l, &p);
-		yaml_parser_delete(&p);
-		return rc;
-	}
-	yaml_parser_delete(&p);
-	mark_values_at_keys(&l->doc);
-	root = yaml_document_get_root_node(&l->doc);
-	if (root == NULL || is_null(root))
-		rc = fail_line(l, root != NULL ? LINE(root) : 1, "",
-			       "is empty; expected a mapping with ports, underlay and vnis");
-	else
-		rc = parse_root(l, root);
-	yaml_document_delete(&l->doc);
-	return rc;
-}
-
-struct conf *
-conf_load_string(const char *yaml, size_t len, const char *name, char *err, size_t errlen)
-{
-	struct loader l = {
-		.name = name != NULL ? name : "<string>",
-		.buf = (const unsigned char *)(yaml != NULL ? yaml : ""),
-		.len = yaml != NULL ? len : 0,
-		.err = err,
-		.errlen = errlen,
-	};
-	struct conf *c;
-	int rc;
-
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->path = strdup(l.name)) == NULL) {
-		free(c);
-		fail_oom(&l);
-		errno = ENOMEM;
-		return NULL;
-	}
-	l.c = c;
-	rc = load(&l);
-	free(l.vnis.k);
-	free(l.binds.k);
-	free(l.remotes.k);
-	if (rc < 0) {
-		conf_free(c);
-		errno = l.rc != 0 ? -l.rc : EINVAL;
-		return NULL;
-	}
-	return c;
-}
-
-struct conf *
-conf_load(const char *path, char *err, size_t errlen)
-{
-	struct conf *c = NULL;
-	size_t len = 0, cap = 0;
-	char *buf = NULL;
-	FILE *f;
-	int e;
-
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	f = fopen(path, "rb");
-	if (f == NULL)
-		goto sys;
-	for (;;) {
-		size_t got;
-
-		if (len == cap) {
-			char *nb;
-
-			cap = cap != 0 ? cap * 2 : 64 * 1024;
-			nb = realloc(buf, cap);
-			if (nb == NULL) {
-				errno = ENOMEM;
-				goto sys;
-			}
-			buf = nb;
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0) {
-			if (ferror(f))
-				goto sys;
-			break;
-		}
-	}
-	fclose(f);
-	f = NULL;
-	c = conf_load_string(buf, len, path, err, errlen);
-	e = errno;
-	free(buf);
-	errno = e;
-	return c;
-sys:
-	e = errno != 0 ? errno : EIO;
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
-	if (f != NULL)
-		fclose(f);
-	free(buf);
-	errno = e;
-	return NULL;
-}
+#include "conf_private.h"
 
 void
 conf_free(struct conf *c)
@@ -1757,4 +44,571 @@ conf_port_find(const struct conf *c, const char *name)
 		if (strcmp(c->ports[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+void
+conf_api_defaults(struct conf_api *api)
+{
+	memset(api, 0, sizeof(*api));
+	snprintf(api->listen_host, sizeof(api->listen_host), "%s", CONF_DEF_API_HOST);
+	api->listen_port = CONF_DEF_API_PORT;
+	api->max_connections = CONF_DEF_API_MAX_CONN;
+	api->idle_timeout = CONF_DEF_API_IDLE;
+	api->body_limit = CONF_DEF_API_BODY;
+}
+
+/*
+ * Building a document: every helper adds to @parent and returns it, or
+ * NULL once anything failed, so that a section reads as one chain and
+ * checks for failure once.
+ */
+struct build {
+	bool failed;
+};
+
+static struct conf_node *
+add(struct build *b, struct conf_node *parent, const char *key, struct conf_node *v)
+{
+	int rc;
+
+	if (b->failed || parent == NULL || v == NULL) {
+		conf_node_free(v);
+		b->failed = true;
+		return NULL;
+	}
+	rc = key != NULL ? conf_node_map_add(parent, key, v) : conf_node_seq_add(parent, v);
+	if (rc < 0) {
+		b->failed = true;
+		return NULL;
+	}
+	return v;
+}
+
+static void
+add_str(struct build *b, struct conf_node *m, const char *key, const char *s)
+{
+	add(b, m, key, conf_node_scalar(s, strlen(s), CONF_SCALAR_STRING, 0));
+}
+
+static void
+add_num(struct build *b, struct conf_node *m, const char *key, uint64_t x)
+{
+	char s[24];
+	int n = snprintf(s, sizeof(s), "%llu", (unsigned long long)x);
+
+	add(b, m, key, conf_node_scalar(s, (size_t)n, CONF_SCALAR_NUMBER, 0));
+}
+
+static void
+add_bool(struct build *b, struct conf_node *m, const char *key, bool x)
+{
+	add(b, m, key, conf_node_scalar(x ? "true" : "false", x ? 4 : 5, CONF_SCALAR_BOOL, 0));
+}
+
+static void
+add_mac(struct build *b, struct conf_node *m, const char *key, const uint8_t mac[6])
+{
+	char s[18];
+
+	snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x",
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	add_str(b, m, key, s);
+}
+
+static void
+add_ip(struct build *b, struct conf_node *m, const char *key, const struct vtep_ip *ip)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(ip->family == AF_INET6 ? AF_INET6 : AF_INET,
+		      ip->family == AF_INET6 ? (const void *)ip->v6 : (const void *)&ip->v4,
+		      s, sizeof(s)) == NULL)
+		s[0] = '\0';
+	add_str(b, m, key, s);
+}
+
+static void
+add_vlan(struct build *b, struct conf_node *m, uint16_t vlan)
+{
+	if (vlan != CONF_VLAN_UNTAGGED)
+		add_num(b, m, "vlan", vlan);
+}
+
+static struct conf_node *
+add_map(struct build *b, struct conf_node *parent, const char *key)
+{
+	return add(b, parent, key, conf_node_map(0));
+}
+
+static struct conf_node *
+add_seq(struct build *b, struct conf_node *parent, const char *key)
+{
+	return add(b, parent, key, conf_node_seq(0));
+}
+
+static void
+ports_to_node(struct build *b, struct conf_node *root, const struct conf *c)
+{
+	struct conf_node *seq = add_seq(b, root, "ports");
+	unsigned i;
+
+	for (i = 0; i < c->n_ports && !b->failed; i++) {
+		const struct conf_port *p = &c->ports[i];
+		struct conf_node *m = add_map(b, seq, NULL);
+
+		add_str(b, m, "name", p->name);
+		add_str(b, m, "devargs", p->devargs);
+		add_str(b, m, "role", p->role == CONF_ROLE_UNDERLAY ? "underlay" : "access");
+		if (p->rx_queues != CONF_DEF_RX_QUEUES)
+			add_num(b, m, "rx_queues", p->rx_queues);
+		if (p->rx_desc != CONF_DEF_DESC)
+			add_num(b, m, "rx_desc", p->rx_desc);
+		if (p->tx_desc != CONF_DEF_DESC)
+			add_num(b, m, "tx_desc", p->tx_desc);
+		if (p->has_mac)
+			add_mac(b, m, "mac", p->mac);
+	}
+}
+
+static void
+underlay_to_node(struct build *b, struct conf_node *root, const struct conf_underlay *u)
+{
+	struct conf_node *m = add_map(b, root, "underlay"), *seq;
+	char s[INET6_ADDRSTRLEN + 8], a[INET6_ADDRSTRLEN];
+	unsigned i;
+
+	add_str(b, m, "port", u->port);
+	if (inet_ntop(AF_INET, &u->address.v4, a, sizeof(a)) == NULL)
+		a[0] = '\0';
+	snprintf(s, sizeof(s), "%s/%u", a, u->prefix_len);
+	add_str(b, m, "address", s);
+	if (u->gateway.family != 0)
+		add_ip(b, m, "gateway", &u->gateway);
+	if (u->udp_port != CONF_DEF_UDP_PORT)
+		add_num(b, m, "udp_port", u->udp_port);
+	if (u->sport_min != CONF_DEF_SPORT_MIN || u->sport_max != CONF_DEF_SPORT_MAX) {
+		snprintf(s, sizeof(s), "%u-%u", u->sport_min, u->sport_max);
+		add_str(b, m, "source_ports", s);
+	}
+	if (u->ttl_inherit)
+		add_str(b, m, "ttl", "inherit");
+	else if (u->ttl != CONF_DEF_TTL)
+		add_num(b, m, "ttl", u->ttl);
+	if (u->tos_inherit)
+		add_str(b, m, "tos", "inherit");
+	else if (u->tos != CONF_DEF_TOS)
+		add_num(b, m, "tos", u->tos);
+	if (u->ecn != CONF_ECN_RFC6040)
+		add_str(b, m, "ecn", "off");
+	if (!u->df)
+		add_bool(b, m, "df", false);
+	if (u->mtu != CONF_DEF_MTU)
+		add_num(b, m, "mtu", u->mtu);
+	if (u->n_neighbors == 0)
+		return;
+	seq = add_seq(b, m, "neighbors");
+	for (i = 0; i < u->n_neighbors && !b->failed; i++) {
+		struct conf_node *nm = add_map(b, seq, NULL);
+
+		add_ip(b, nm, "ip", &u->neighbors[i].ip);
+		add_mac(b, nm, "mac", u->neighbors[i].mac);
+	}
+}
+
+static void
+vnis_to_node(struct build *b, struct conf_node *root, const struct conf *c)
+{
+	struct conf_node *seq = add_seq(b, root, "vnis");
+	unsigned i, j;
+
+	for (i = 0; i < c->n_vnis && !b->failed; i++) {
+		const struct conf_vni *v = &c->vnis[i];
+		struct conf_node *m = add_map(b, seq, NULL), *list;
+
+		add_num(b, m, "vni", v->vni);
+		list = add_seq(b, m, "access");
+		for (j = 0; j < v->n_access && !b->failed; j++) {
+			struct conf_node *am = add_map(b, list, NULL);
+
+			add_str(b, am, "port", v->access[j].port);
+			add_vlan(b, am, v->access[j].vlan);
+		}
+		if (v->flood_mode == CONF_FLOOD_MULTICAST) {
+			add_str(b, m, "flood", "multicast");
+			add_ip(b, m, "group", &v->group);
+		} else if (v->n_remotes > 0) {
+			list = add_seq(b, m, "remotes");
+			for (j = 0; j < v->n_remotes && !b->failed; j++)
+				add_ip(b, list, NULL, &v->remotes[j]);
+		}
+		if (!v->learning)
+			add_bool(b, m, "learning", false);
+		if (v->mac_limit != 0)
+			add_num(b, m, "mac_limit", v->mac_limit);
+		if (v->ageing != CONF_DEF_AGEING)
+			add_num(b, m, "ageing", v->ageing);
+		if (v->inner_vlan_accept)
+			add_str(b, m, "inner_vlan", "accept");
+	}
+}
+
+static void
+fdb_to_node(struct build *b, struct conf_node *root, const struct conf *c)
+{
+	struct conf_node *seq;
+	unsigned i;
+
+	if (c->n_fdb == 0)
+		return;
+	seq = add_seq(b, root, "fdb");
+	for (i = 0; i < c->n_fdb && !b->failed; i++) {
+		const struct conf_fdb *e = &c->fdb[i];
+		struct conf_node *m = add_map(b, seq, NULL);
+
+		add_num(b, m, "vni", e->vni);
+		add_mac(b, m, "mac", e->mac);
+		if (e->is_remote) {
+			add_ip(b, m, "remote", &e->remote);
+		} else {
+			add_str(b, m, "port", e->local.port);
+			add_vlan(b, m, e->local.vlan);
+		}
+	}
+}
+
+static void
+api_to_node(struct build *b, struct conf_node *root, const struct conf_api *api)
+{
+	struct conf_node *m;
+	char s[sizeof(api->listen_host) + 16];
+
+	if (!api->enabled)
+		return;
+	m = add_map(b, root, "api");
+	if (strcmp(api->listen_host, CONF_DEF_API_HOST) != 0 ||
+	    api->listen_port != CONF_DEF_API_PORT) {
+		snprintf(s, sizeof(s), strchr(api->listen_host, ':') != NULL ? "[%s]:%u" : "%s:%u",
+			 api->listen_host, api->listen_port);
+		add_str(b, m, "listen", s);
+	}
+	if (api->has_token_file)
+		add_str(b, m, "token_file", api->token_file);
+	if (api->max_connections != CONF_DEF_API_MAX_CONN)
+		add_num(b, m, "max_connections", api->max_connections);
+	if (api->idle_timeout != CONF_DEF_API_IDLE)
+		add_num(b, m, "idle_timeout", api->idle_timeout);
+	if (api->body_limit != CONF_DEF_API_BODY)
+		add_num(b, m, "body_limit", api->body_limit);
+}
+
+struct conf_node *
+conf_to_node(const struct conf *c)
+{
+	struct build b = { 0 };
+	struct conf_node *root;
+	unsigned i;
+
+	if (c == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	root = conf_node_map(0);
+	if (root == NULL)
+		return NULL;
+	if (c->n_eal_args > 0) {
+		struct conf_node *seq = add_seq(&b, root, "eal");
+
+		for (i = 0; i < c->n_eal_args; i++)
+			add_str(&b, seq, NULL, c->eal_args[i]);
+	}
+	ports_to_node(&b, root, c);
+	underlay_to_node(&b, root, &c->underlay);
+	vnis_to_node(&b, root, c);
+	fdb_to_node(&b, root, c);
+	if (c->fdb_capacity != CONF_DEF_FDB_CAPACITY)
+		add_num(&b, root, "fdb_capacity", c->fdb_capacity);
+	if (c->stats_interval != 0)
+		add_num(&b, root, "stats_interval", c->stats_interval);
+	if (c->state_file != NULL)
+		add_str(&b, root, "state_file", c->state_file);
+	api_to_node(&b, root, &c->api);
+	if (b.failed) {
+		conf_node_free(root);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return root;
+}
+
+static void *
+dup_array(const void *src, size_t n, size_t size, bool *failed)
+{
+	void *p;
+
+	if (n == 0 || src == NULL)
+		return NULL;
+	p = malloc(n * size);
+	if (p == NULL) {
+		*failed = true;
+		return NULL;
+	}
+	memcpy(p, src, n * size);
+	return p;
+}
+
+struct conf *
+conf_dup(const struct conf *c)
+{
+	struct conf *d;
+	bool failed = false;
+	unsigned i;
+
+	if (c == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	d = malloc(sizeof(*d));
+	if (d == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	*d = *c;
+	/* Nothing is shared: clear what conf_free() would release twice. */
+	d->path = NULL;
+	d->n_eal_args = 0;
+	d->underlay.neighbors = NULL;
+	d->vnis = NULL;
+	d->n_vnis = 0;
+	d->fdb = NULL;
+	d->state_file = NULL;
+	for (i = 0; i < c->n_eal_args && !failed; i++) {
+		d->eal_args[i] = strdup(c->eal_args[i]);
+		failed = d->eal_args[i] == NULL;
+		d->n_eal_args += !failed;
+	}
+	if (c->path != NULL && (d->path = strdup(c->path)) == NULL)
+		failed = true;
+	if (c->state_file != NULL && (d->state_file = strdup(c->state_file)) == NULL)
+		failed = true;
+	d->underlay.neighbors = dup_array(c->underlay.neighbors, c->underlay.n_neighbors,
+					  sizeof(*c->underlay.neighbors), &failed);
+	d->fdb = dup_array(c->fdb, c->n_fdb, sizeof(*c->fdb), &failed);
+	if (c->n_vnis > 0) {
+		d->vnis = calloc(c->n_vnis, sizeof(*d->vnis));
+		failed |= d->vnis == NULL;
+	}
+	for (i = 0; i < c->n_vnis && d->vnis != NULL; i++) {
+		struct conf_vni *v = &d->vnis[i];
+
+		*v = c->vnis[i];
+		v->access = dup_array(c->vnis[i].access, v->n_access, sizeof(*v->access), &failed);
+		v->remotes = dup_array(c->vnis[i].remotes, v->n_remotes, sizeof(*v->remotes),
+				       &failed);
+		d->n_vnis++;
+	}
+	if (failed) {
+		conf_free(d);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return d;
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+static bool
+ip_eq(const struct vtep_ip *a, const struct vtep_ip *b)
+{
+	return (a->family == 0 && b->family == 0) || vtep_ip_eq(a, b);
+}
+
+static bool
+port_eq(const struct conf_port *a, const struct conf_port *b)
+{
+	return strcmp(a->name, b->name) == 0 && strcmp(a->devargs, b->devargs) == 0 &&
+		a->role == b->role && a->rx_queues == b->rx_queues && a->rx_desc == b->rx_desc &&
+		a->tx_desc == b->tx_desc && a->has_mac == b->has_mac &&
+		(!a->has_mac || memcmp(a->mac, b->mac, 6) == 0);
+}
+
+/* The fields a state file may change. */
+static bool
+underlay_live_eq(const struct conf_underlay *a, const struct conf_underlay *b)
+{
+	return a->sport_min == b->sport_min && a->sport_max == b->sport_max &&
+		a->ttl_inherit == b->ttl_inherit && (a->ttl_inherit || a->ttl == b->ttl) &&
+		a->tos_inherit == b->tos_inherit && (a->tos_inherit || a->tos == b->tos) &&
+		a->ecn == b->ecn && a->df == b->df && a->mtu == b->mtu;
+}
+
+static bool
+underlay_eq(const struct conf_underlay *a, const struct conf_underlay *b)
+{
+	unsigned i;
+
+	if (strcmp(a->port, b->port) != 0 || !ip_eq(&a->address, &b->address) ||
+	    a->prefix_len != b->prefix_len || !ip_eq(&a->gateway, &b->gateway) ||
+	    a->udp_port != b->udp_port || !underlay_live_eq(a, b) ||
+	    a->n_neighbors != b->n_neighbors)
+		return false;
+	for (i = 0; i < a->n_neighbors; i++)
+		if (!ip_eq(&a->neighbors[i].ip, &b->neighbors[i].ip) ||
+		    memcmp(a->neighbors[i].mac, b->neighbors[i].mac, 6) != 0)
+			return false;
+	return true;
+}
+
+static bool
+vni_eq(const struct conf_vni *a, const struct conf_vni *b)
+{
+	unsigned i;
+
+	if (a->vni != b->vni || a->n_access != b->n_access || a->flood_mode != b->flood_mode ||
+	    a->n_remotes != b->n_remotes || a->learning != b->learning ||
+	    a->mac_limit != b->mac_limit || a->ageing != b->ageing ||
+	    a->inner_vlan_accept != b->inner_vlan_accept)
+		return false;
+	if (a->flood_mode == CONF_FLOOD_MULTICAST && !ip_eq(&a->group, &b->group))
+		return false;
+	for (i = 0; i < a->n_access; i++)
+		if (strcmp(a->access[i].port, b->access[i].port) != 0 ||
+		    a->access[i].vlan != b->access[i].vlan)
+			return false;
+	for (i = 0; i < a->n_remotes; i++)
+		if (!ip_eq(&a->remotes[i], &b->remotes[i]))
+			return false;
+	return true;
+}
+
+static bool
+fdb_eq(const struct conf_fdb *a, const struct conf_fdb *b)
+{
+	if (a->vni != b->vni || memcmp(a->mac, b->mac, 6) != 0 || a->is_remote != b->is_remote)
+		return false;
+	if (a->is_remote)
+		return ip_eq(&a->remote, &b->remote);
+	return strcmp(a->local.port, b->local.port) == 0 && a->local.vlan == b->local.vlan;
+}
+
+static bool
+api_eq(const struct conf_api *a, const struct conf_api *b)
+{
+	if (a->enabled != b->enabled)
+		return false;
+	if (!a->enabled)
+		return true;
+	return strcmp(a->listen_host, b->listen_host) == 0 && a->listen_port == b->listen_port &&
+		a->has_token_file == b->has_token_file &&
+		(!a->has_token_file || strcmp(a->token_file, b->token_file) == 0) &&
+		a->max_connections == b->max_connections && a->idle_timeout == b->idle_timeout &&
+		a->body_limit == b->body_limit;
+}
+
+bool
+conf_equal(const struct conf *a, const struct conf *b)
+{
+	unsigned i;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (a->n_eal_args != b->n_eal_args || a->n_ports != b->n_ports ||
+	    a->n_vnis != b->n_vnis || a->n_fdb != b->n_fdb ||
+	    a->fdb_capacity != b->fdb_capacity || a->stats_interval != b->stats_interval ||
+	    !str_eq(a->state_file, b->state_file) || !api_eq(&a->api, &b->api) ||
+	    !underlay_eq(&a->underlay, &b->underlay))
+		return false;
+	for (i = 0; i < a->n_eal_args; i++)
+		if (strcmp(a->eal_args[i], b->eal_args[i]) != 0)
+			return false;
+	for (i = 0; i < a->n_ports; i++)
+		if (!port_eq(&a->ports[i], &b->ports[i]))
+			return false;
+	for (i = 0; i < a->n_vnis; i++)
+		if (!vni_eq(&a->vnis[i], &b->vnis[i]))
+			return false;
+	for (i = 0; i < a->n_fdb; i++)
+		if (!fdb_eq(&a->fdb[i], &b->fdb[i]))
+			return false;
+	return true;
+}
+
+struct conf *
+conf_merge_state(const struct conf *base, const struct conf *state, struct conf_err *err)
+{
+	const struct conf_underlay *su;
+	struct conf_underlay *u;
+	struct conf_node *doc;
+	struct conf *m, *out;
+	int saved;
+
+	if (err != NULL)
+		memset(err, 0, sizeof(*err));
+	if (base == NULL || state == NULL) {
+		if (err != NULL)
+			snprintf(err->reason, sizeof(err->reason), "no configuration to merge");
+		errno = EINVAL;
+		return NULL;
+	}
+	m = conf_dup(base);
+	if (m == NULL)
+		goto oom;
+	/* Swap in the state's segments and table; base's own are freed with m. */
+	for (unsigned i = 0; i < m->n_vnis; i++) {
+		free(m->vnis[i].access);
+		free(m->vnis[i].remotes);
+	}
+	free(m->vnis);
+	free(m->fdb);
+	m->vnis = NULL;
+	m->n_vnis = 0;
+	m->fdb = NULL;
+	m->n_fdb = 0;
+	su = &state->underlay;
+	u = &m->underlay;
+	u->ttl = su->ttl;
+	u->ttl_inherit = su->ttl_inherit;
+	u->tos = su->tos;
+	u->tos_inherit = su->tos_inherit;
+	u->df = su->df;
+	u->ecn = su->ecn;
+	u->sport_min = su->sport_min;
+	u->sport_max = su->sport_max;
+	u->mtu = su->mtu;
+	/* Borrowed for conf_to_node() only: never freed through m. */
+	m->vnis = state->vnis;
+	m->n_vnis = state->n_vnis;
+	m->fdb = state->fdb;
+	m->n_fdb = state->n_fdb;
+	doc = conf_to_node(m);
+	m->vnis = NULL;
+	m->n_vnis = 0;
+	m->fdb = NULL;
+	m->n_fdb = 0;
+	if (doc == NULL) {
+		conf_free(m);
+		goto oom;
+	}
+	/* The whole result through the rules: a state written for another
+	 * file (a VNI on a port that is gone) is refused here, by field. */
+	out = conf_from_node(doc, err);
+	saved = errno;
+	conf_node_free(doc);
+	if (out != NULL) {
+		out->path = m->path;
+		m->path = NULL;
+	}
+	conf_free(m);
+	errno = saved;
+	return out;
+oom:
+	if (err != NULL)
+		snprintf(err->reason, sizeof(err->reason), "out of memory");
+	errno = ENOMEM;
+	return NULL;
 }
