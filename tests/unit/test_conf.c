@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of the YAML loader. No EAL: conf uses DPDK headers only.
+ * Unit tests of the configuration: the document tree, the rules over it
+ * (from YAML and from typed, JSON-like trees), the YAML writer and the
+ * state merge. No EAL: conf uses DPDK headers only.
  * The bad fixtures in tests/conf/bad carry their expected message in their
  * first lines, so adding a case is adding a file:
  *   # expect: LINE: FIELD: REASON            (the whole message after "FILE:")
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -751,6 +754,585 @@ test_free_null_is_noop(void **state)
 	conf_free(NULL);
 }
 
+/* The tree: insertion order, ownership, duplicates, removal. */
+static void
+test_node_map_keeps_order_and_refuses_duplicates(void **state)
+{
+	struct conf_node *m = conf_node_map(0), *seq = conf_node_seq(3);
+	char key[16];
+	unsigned i;
+
+	(void)state;
+	assert_non_null(m);
+	assert_non_null(seq);
+	assert_int_equal(conf_node_kind(m), CONF_NODE_MAP);
+	assert_int_equal(conf_node_line(seq), 3);
+	/* Past the scan limit, so that the hash index is built and kept. */
+	for (i = 0; i < 1000; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		assert_int_equal(conf_node_map_add(m, key,
+			conf_node_scalar(key, strlen(key), CONF_SCALAR_STRING, 0)), 0);
+	}
+	assert_int_equal(conf_node_map_add(m, "k7", conf_node_scalar("x", 1, CONF_SCALAR_STRING, 0)),
+			 -EEXIST);
+	assert_int_equal(conf_node_size(m), 1000);
+	assert_string_equal(conf_node_key(m, 0), "k0");
+	assert_string_equal(conf_node_key(m, 999), "k999");
+	assert_string_equal(conf_node_text(conf_node_get(m, "k500")), "k500");
+	assert_null(conf_node_get(m, "k1000"));
+	assert_int_equal(conf_node_map_del(m, "k500"), 0);
+	assert_int_equal(conf_node_map_del(m, "k500"), -ENOENT);
+	assert_null(conf_node_get(m, "k500"));
+	assert_string_equal(conf_node_key(m, 500), "k501");
+	assert_string_equal(conf_node_text(conf_node_get(m, "k999")), "k999");
+	assert_string_equal(conf_node_text(conf_node_value(m, 998)), "k999");
+	assert_null(conf_node_value(m, 999));
+
+	assert_int_equal(conf_node_seq_add(seq, conf_node_scalar("1", 1, CONF_SCALAR_NUMBER, 0)), 0);
+	assert_int_equal(conf_node_seq_add(seq, conf_node_scalar(NULL, 0, CONF_SCALAR_NULL, 0)), 0);
+	assert_int_equal(conf_node_size(seq), 2);
+	assert_int_equal(conf_node_type(conf_node_item(seq, 0)), CONF_SCALAR_NUMBER);
+	assert_string_equal(conf_node_text(conf_node_item(seq, 1)), "");
+	assert_null(conf_node_item(seq, 2));
+	assert_int_equal(conf_node_seq_add(m, conf_node_seq(0)), -EINVAL);
+	assert_int_equal(conf_node_map_add(m, "seq", seq), 0);
+	assert_int_equal(conf_node_size(conf_node_get(m, "seq")), 2);
+	conf_node_free(m);
+	conf_node_free(NULL);
+}
+
+static struct conf_node *
+must_node(const struct conf *c)
+{
+	struct conf_node *n = conf_to_node(c);
+
+	assert_non_null(n);
+	return n;
+}
+
+/* Replace @key of @map by a scalar of type @t. */
+static void
+set(struct conf_node *map, const char *key, const char *text, enum conf_scalar_type t)
+{
+	assert_non_null(map);
+	conf_node_map_del(map, key);
+	assert_int_equal(conf_node_map_add(map, key,
+		conf_node_scalar(text, strlen(text), t, 0)), 0);
+}
+
+/* conf_from_node() on @n refuses it with @field and @reason, at line 0. */
+static void
+assert_refused(struct conf_node *n, const char *field, const char *reason)
+{
+	struct conf_err e;
+	struct conf *c = conf_from_node(n, &e);
+
+	if (c != NULL)
+		fail_msg("accepted; want %s: %s", field, reason);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(e.line, 0);
+	assert_string_equal(e.field, field);
+	assert_string_equal(e.reason, reason);
+}
+
+/* A JSON body is refused for the wrong type, in the loader's words. */
+static void
+test_typed_scalars_are_checked(void **state)
+{
+	struct conf *base = conf_load_string(minimal, strlen(minimal), "m", err, sizeof(err));
+	struct conf_node *n, *u, *v;
+	struct conf_err e;
+	struct conf *c;
+
+	(void)state;
+	assert_non_null(base);
+#define WITH(sect, key, text, type, field, reason) do {				\
+		n = must_node(base);						\
+		set(sect, key, text, type);					\
+		assert_refused(n, field, reason);				\
+		conf_node_free(n);						\
+	} while (0)
+	WITH(conf_node_get(n, "underlay"), "udp_port", "200", CONF_SCALAR_STRING,
+	     "underlay.udp_port", "\"200\" is a string, not a number");
+	WITH(conf_node_get(n, "underlay"), "mtu", "true", CONF_SCALAR_BOOL,
+	     "underlay.mtu", "true is a boolean, not a number");
+	WITH(conf_node_get(n, "underlay"), "mtu", "1500.5", CONF_SCALAR_NUMBER,
+	     "underlay.mtu", "1500.5 is not a decimal integer");
+	WITH(conf_node_get(n, "underlay"), "df", "true", CONF_SCALAR_STRING,
+	     "underlay.df", "\"true\" is a string, not a boolean");
+	WITH(conf_node_get(n, "underlay"), "df", "1", CONF_SCALAR_NUMBER,
+	     "underlay.df", "1 is a number, not a boolean");
+	WITH(conf_node_get(n, "underlay"), "port", "5", CONF_SCALAR_NUMBER,
+	     "underlay.port", "5 is a number, not a port name");
+	WITH(conf_node_get(n, "underlay"), "gateway", "false", CONF_SCALAR_BOOL,
+	     "underlay.gateway", "false is a boolean, not an IPv4 address");
+	WITH(conf_node_get(n, "underlay"), "ecn", "0", CONF_SCALAR_NUMBER,
+	     "underlay.ecn", "0 is a number, not an ECN mode");
+	WITH(conf_node_get(n, "underlay"), "ttl", "64", CONF_SCALAR_STRING,
+	     "underlay.ttl", "\"64\" is a string, not a number");
+	WITH(conf_node_get(n, "underlay"), "ttl", "always", CONF_SCALAR_STRING,
+	     "underlay.ttl", "\"always\" is neither a number (1-255) nor inherit");
+	WITH(conf_node_item(conf_node_get(n, "ports"), 0), "name", "7", CONF_SCALAR_NUMBER,
+	     "ports[0].name", "7 is a number, not a port name");
+	WITH(conf_node_item(conf_node_get(n, "vnis"), 0), "flood", "true", CONF_SCALAR_BOOL,
+	     "vnis[0].flood", "true is a boolean, not a flood mode");
+	WITH(conf_node_item(conf_node_get(conf_node_item(conf_node_get(n, "vnis"), 0), "access"), 0),
+	     "vlan", "10", CONF_SCALAR_STRING,
+	     "vnis[0].access[0].vlan", "\"10\" is not a VLAN id (1-4094 or untagged)");
+	WITH(conf_node_item(conf_node_get(n, "vnis"), 0), "vni", "7", CONF_SCALAR_STRING,
+	     "vnis[0].vni", "\"7\" is a string, not a number");
+#undef WITH
+
+	/* The typed forms a JSON body uses are taken, and null is "not given". */
+	n = must_node(base);
+	u = conf_node_get(n, "underlay");
+	set(u, "ttl", "inherit", CONF_SCALAR_STRING);
+	set(u, "tos", "184", CONF_SCALAR_NUMBER);
+	set(u, "df", "false", CONF_SCALAR_BOOL);
+	set(u, "source_ports", "5000", CONF_SCALAR_NUMBER);
+	set(u, "gateway", "", CONF_SCALAR_NULL);
+	v = conf_node_item(conf_node_get(conf_node_item(conf_node_get(n, "vnis"), 0), "access"), 0);
+	set(v, "vlan", "10", CONF_SCALAR_NUMBER);
+	c = conf_from_node(n, &e);
+	if (c == NULL)
+		fail_msg("%s: %s", e.field, e.reason);
+	assert_null(c->path);
+	assert_true(c->underlay.ttl_inherit);
+	assert_int_equal(c->underlay.tos, 184);
+	assert_false(c->underlay.df);
+	assert_int_equal(c->underlay.sport_min, 5000);
+	assert_int_equal(c->underlay.sport_max, 5000);
+	assert_int_equal(c->underlay.gateway.family, 0);
+	assert_int_equal(c->vnis[0].access[0].vlan, 10);
+	set(v, "vlan", "untagged", CONF_SCALAR_STRING);
+	conf_free(c);
+	c = conf_from_node(n, &e);
+	assert_non_null(c);
+	assert_int_equal(c->vnis[0].access[0].vlan, CONF_VLAN_UNTAGGED);
+	conf_free(c);
+	conf_node_free(n);
+
+	/* Without lines, a duplicate names the first by its field path. */
+	n = must_node(base);
+	v = conf_node_get(n, "vnis");
+	assert_int_equal(conf_node_seq_add(v, conf_node_map(0)), 0);
+	set(conf_node_item(v, 1), "vni", "7", CONF_SCALAR_NUMBER);
+	assert_int_equal(conf_node_map_add(conf_node_item(v, 1), "access", conf_node_seq(0)), 0);
+	u = conf_node_map(0);
+	set(u, "port", "vm", CONF_SCALAR_STRING);
+	set(u, "vlan", "5", CONF_SCALAR_NUMBER);
+	assert_int_equal(conf_node_seq_add(conf_node_get(conf_node_item(v, 1), "access"), u), 0);
+	assert_refused(n, "vnis[1].vni", "duplicate VNI 7 (first at vnis[0].vni)");
+	conf_node_free(n);
+
+	assert_null(conf_from_node(NULL, &e));
+	assert_string_equal(e.field, "document");
+	conf_free(base);
+}
+
+static char *
+must_write(const struct conf *c, size_t *len)
+{
+	char *out = NULL;
+
+	assert_int_equal(conf_write(c, &out, len), 0);
+	assert_non_null(out);
+	assert_int_equal(strlen(out), *len);
+	return out;
+}
+
+/* load, write, load: the same configuration; writing again: the same bytes. */
+static void
+round_trip(const char *path)
+{
+	struct conf *a = must_load(path), *b, *d;
+	size_t len1, len2;
+	char *y1 = must_write(a, &len1), *y2;
+	struct conf_node *n;
+	struct conf_err e;
+
+	b = conf_load_string(y1, len1, "written", err, sizeof(err));
+	if (b == NULL)
+		fail_msg("%s: written back: %s\n%s", path, err, y1);
+	if (!conf_equal(a, b))
+		fail_msg("%s: differs once written:\n%s", path, y1);
+	y2 = must_write(b, &len2);
+	assert_int_equal(len1, len2);
+	assert_memory_equal(y1, y2, len1);
+	/* The typed tree goes through the rules as it is (the API's path). */
+	n = must_node(a);
+	d = conf_from_node(n, &e);
+	if (d == NULL)
+		fail_msg("%s: from its tree: %s: %s", path, e.field, e.reason);
+	assert_true(conf_equal(a, d));
+	conf_node_free(n);
+	conf_free(d);
+	d = conf_dup(a);
+	assert_non_null(d);
+	assert_true(conf_equal(a, d));
+	assert_string_equal(d->path, a->path);
+	conf_free(d);
+	free(y1);
+	free(y2);
+	conf_free(a);
+	conf_free(b);
+}
+
+static void
+test_write_round_trips(void **state)
+{
+	static const char *const dirs[] = { CONF_DIR "/good", EXAMPLES_DIR };
+	char path[512];
+	size_t n, i, d;
+
+	(void)state;
+	for (d = 0; d < 2; d++) {
+		char **names = list_yaml(dirs[d], &n);
+
+		assert_true(n >= 2);
+		for (i = 0; i < n; i++) {
+			snprintf(path, sizeof(path), "%s/%s", dirs[d], names[i]);
+			round_trip(path);
+		}
+		free_names(names, n);
+	}
+}
+
+/* Defaults are left out; what a reader could misread is quoted. */
+static void
+test_write_omits_defaults_and_quotes(void **state)
+{
+	static const char want[] =
+		"eal:\n"
+		"  - \"-l\"\n"
+		"  - 0-2\n"
+		"  - \"--no-huge\"\n"
+		"  - \"-m\"\n"
+		"  - \"512\"\n"
+		"ports:\n"
+		"  - name: uplink\n"
+		"    devargs: \"net_af_packet0,iface=veth-u\"\n"
+		"    role: underlay\n"
+		"    rx_queues: 2\n"
+		"    rx_desc: 2048\n"
+		"    tx_desc: 512\n"
+		"    mac: \"02:00:00:00:0a:01\"\n";
+	struct conf *c = must_load(CONF_DIR "/good/full.yaml"), *m;
+	size_t len;
+	char *y = must_write(c, &len);
+
+	(void)state;
+	assert_memory_equal(y, want, sizeof(want) - 1);
+	assert_non_null(strstr(y, "\n  address: 198.18.0.1/24\n  gateway: 198.18.0.254\n"));
+	assert_non_null(strstr(y, "\n  source_ports: 10000-20000\n"));
+	assert_non_null(strstr(y, "\n  ecn: \"off\"\n  df: false\n"));
+	assert_non_null(strstr(y, "\n      - port: vm-1\n      - port: vm_2\n        vlan: 10\n"));
+	assert_non_null(strstr(y, "\nstate_file: /var/lib/vtep/state.json\n"));
+	assert_null(strstr(y, "api:"));
+	free(y);
+	conf_free(c);
+
+	m = must_load(CONF_DIR "/good/minimal.yaml");
+	y = must_write(m, &len);
+	assert_string_equal(y,
+		"ports:\n"
+		"  - name: uplink\n"
+		"    devargs: net_null0\n"
+		"    role: underlay\n"
+		"  - name: vm\n"
+		"    devargs: net_null1\n"
+		"    role: access\n"
+		"underlay:\n"
+		"  port: uplink\n"
+		"  address: 198.18.0.1/24\n"
+		"vnis:\n"
+		"  - vni: 100\n"
+		"    access:\n"
+		"      - port: vm\n");
+	free(y);
+	conf_free(m);
+}
+
+/* Names a YAML reader would take for null, a boolean or a number survive. */
+static void
+test_write_keeps_odd_names(void **state)
+{
+	static const char doc[] =
+		"ports:\n"
+		"  - { name: \"yes\", devargs: \"a\\\"b\\\\c: #d\", role: underlay }\n"
+		"  - { name: \"null\", devargs: net_null1, role: access }\n"
+		"  - { name: \"123\", devargs: net_null2, role: access }\n"
+		"underlay: { port: \"yes\", address: 198.18.0.1/24 }\n"
+		"vnis: [{ vni: 7, access: [{ port: \"null\" }, { port: \"123\", vlan: 2 }] }]\n"
+		"api: {}\n";
+	struct conf *a = conf_load_string(doc, strlen(doc), "odd", err, sizeof(err)), *b;
+	size_t len;
+	char *y;
+
+	(void)state;
+	if (a == NULL)
+		fail_msg("%s", err);
+	y = must_write(a, &len);
+	b = conf_load_string(y, len, "odd2", err, sizeof(err));
+	if (b == NULL)
+		fail_msg("%s\n%s", err, y);
+	assert_true(conf_equal(a, b));
+	assert_string_equal(b->ports[0].devargs, "a\"b\\c: #d");
+	assert_true(b->api.enabled);
+	assert_non_null(strstr(y, "\napi: {}\n"));
+	free(y);
+	conf_free(a);
+	conf_free(b);
+}
+
+static void
+test_api_section(void **state)
+{
+	char doc[sizeof(minimal) + 256];
+	struct conf *c = conf_load_string(minimal, strlen(minimal), "none", err, sizeof(err));
+
+	(void)state;
+	assert_non_null(c);
+	assert_false(c->api.enabled);
+	conf_free(c);
+
+	snprintf(doc, sizeof(doc), "%sapi: {}\n", minimal);
+	c = conf_load_string(doc, strlen(doc), "defaults", err, sizeof(err));
+	assert_non_null(c);
+	assert_true(c->api.enabled);
+	assert_string_equal(c->api.listen_host, "127.0.0.1");
+	assert_int_equal(c->api.listen_port, 8080);
+	assert_false(c->api.has_token_file);
+	assert_int_equal(c->api.max_connections, 64);
+	assert_int_equal(c->api.idle_timeout, 30);
+	assert_int_equal(c->api.body_limit, 1048576);
+	conf_free(c);
+
+	snprintf(doc, sizeof(doc), "%sapi: { listen: \"[::1]:8443\" }\n", minimal);
+	c = conf_load_string(doc, strlen(doc), "v6", err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	assert_string_equal(c->api.listen_host, "::1");
+	assert_int_equal(c->api.listen_port, 8443);
+	conf_free(c);
+
+	snprintf(doc, sizeof(doc), "%sapi: { listen: 127.1.2.3:80 }\n", minimal);
+	c = conf_load_string(doc, strlen(doc), "lo8", err, sizeof(err));
+	if (c == NULL)
+		fail_msg("%s", err);
+	conf_free(c);
+
+	c = must_load(CONF_DIR "/good/api.yaml");
+	assert_string_equal(c->api.listen_host, "::");
+	assert_int_equal(c->api.listen_port, 9000);
+	assert_true(c->api.has_token_file);
+	assert_string_equal(c->api.token_file, "/etc/vtep/token");
+	assert_int_equal(c->api.max_connections, 8);
+	assert_int_equal(c->api.idle_timeout, 3600);
+	assert_int_equal(c->api.body_limit, 67108864);
+	conf_free(c);
+}
+
+static const char merge_base[] =
+	"eal: [\"--no-huge\"]\n"
+	"ports:\n"
+	"  - { name: uplink, devargs: net_null0, role: underlay }\n"
+	"  - { name: vm, devargs: net_null1, role: access }\n"
+	"underlay:\n"
+	"  port: uplink\n"
+	"  address: 198.18.0.1/24\n"
+	"  udp_port: 8472\n"
+	"  ttl: 10\n"
+	"  neighbors: [{ ip: 198.18.0.2, mac: \"02:00:00:00:00:02\" }]\n"
+	"vnis: [{ vni: 7, access: [{ port: vm }] }]\n"
+	"fdb_capacity: 4096\n"
+	"stats_interval: 3\n"
+	"state_file: /var/lib/vtep/state.yaml\n"
+	"api: { max_connections: 4 }\n";
+
+static struct conf *
+must_string(const char *doc, const char *name)
+{
+	struct conf *c = conf_load_string(doc, strlen(doc), name, err, sizeof(err));
+
+	if (c == NULL)
+		fail_msg("%s", err);
+	return c;
+}
+
+/* The file keeps its own sections; the state brings segments and live knobs. */
+static void
+test_merge_state_takes_each_side(void **state)
+{
+	static const char st[] =
+		"ports:\n"
+		"  - { name: uplink, devargs: net_null9, role: underlay }\n"
+		"  - { name: vm, devargs: net_null8, role: access }\n"
+		"underlay:\n"
+		"  port: uplink\n"
+		"  address: 10.0.0.1/8\n"
+		"  ttl: inherit\n"
+		"  tos: 8\n"
+		"  df: no\n"
+		"  ecn: off\n"
+		"  source_ports: 100-200\n"
+		"  mtu: 9000\n"
+		"vnis:\n"
+		"  - { vni: 9, access: [{ port: vm, vlan: 3 }], remotes: [198.18.0.7] }\n"
+		"fdb: [{ vni: 9, mac: \"02:00:00:00:00:09\", port: vm, vlan: 3 }]\n";
+	struct conf *base = must_string(merge_base, "base.yaml"), *s = must_string(st, "state");
+	struct conf_err e;
+	struct conf *m = conf_merge_state(base, s, &e);
+
+	(void)state;
+	if (m == NULL)
+		fail_msg("%s: %s", e.field, e.reason);
+	assert_string_equal(m->path, "base.yaml");
+	assert_int_equal(m->n_eal_args, 1);
+	assert_string_equal(m->ports[0].devargs, "net_null0");
+	assert_ip(&m->underlay.address, "198.18.0.1");
+	assert_int_equal(m->underlay.udp_port, 8472);
+	assert_int_equal(m->underlay.n_neighbors, 1);
+	assert_true(m->underlay.ttl_inherit);
+	assert_int_equal(m->underlay.tos, 8);
+	assert_false(m->underlay.df);
+	assert_int_equal(m->underlay.ecn, CONF_ECN_OFF);
+	assert_int_equal(m->underlay.sport_min, 100);
+	assert_int_equal(m->underlay.sport_max, 200);
+	assert_int_equal(m->underlay.mtu, 9000);
+	assert_int_equal(m->n_vnis, 1);
+	assert_int_equal(m->vnis[0].vni, 9);
+	assert_int_equal(m->vnis[0].access[0].vlan, 3);
+	assert_int_equal(m->n_fdb, 1);
+	assert_int_equal(m->fdb_capacity, 4096);
+	assert_int_equal(m->stats_interval, 3);
+	assert_string_equal(m->state_file, "/var/lib/vtep/state.yaml");
+	assert_true(m->api.enabled);
+	assert_int_equal(m->api.max_connections, 4);
+	conf_free(m);
+	conf_free(s);
+	conf_free(base);
+}
+
+/* A state written for another file is refused by field, whole. */
+static void
+test_merge_state_validates_the_result(void **state)
+{
+	static const char st[] =
+		"ports:\n"
+		"  - { name: uplink, devargs: net_null0, role: underlay }\n"
+		"  - { name: vm, devargs: net_null1, role: access }\n"
+		"  - { name: vm9, devargs: net_null2, role: access }\n"
+		"underlay: { port: uplink, address: 198.18.0.1/24 }\n"
+		"vnis:\n"
+		"  - { vni: 7, access: [{ port: vm }] }\n"
+		"  - { vni: 8, access: [{ port: vm9 }] }\n";
+	static const char st_remote[] =
+		"ports:\n"
+		"  - { name: uplink, devargs: net_null0, role: underlay }\n"
+		"  - { name: vm, devargs: net_null1, role: access }\n"
+		"underlay: { port: uplink, address: 10.0.0.1/8 }\n"
+		"vnis: [{ vni: 7, access: [{ port: vm }], remotes: [198.18.0.1] }]\n";
+	struct conf *base = must_string(merge_base, "base.yaml"), *s = must_string(st, "state");
+	struct conf_err e;
+
+	(void)state;
+	assert_null(conf_merge_state(base, s, &e));
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(e.line, 0);
+	assert_string_equal(e.field, "vnis[1].access[0].port");
+	assert_string_equal(e.reason, "no port named \"vm9\" in ports");
+	conf_free(s);
+	/* Valid in its own file, but it is the merged underlay's own address. */
+	s = must_string(st_remote, "state");
+	assert_null(conf_merge_state(base, s, &e));
+	assert_string_equal(e.field, "vnis[0].remotes[0]");
+	assert_string_equal(e.reason, "198.18.0.1 is the local VTEP address");
+	assert_null(conf_merge_state(NULL, s, &e));
+	assert_int_equal(errno, EINVAL);
+	conf_free(s);
+	conf_free(base);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * 4 096 VNIs on VLANs of two ports, each with a remote, and 100 000 static
+ * entries, remote and local.
+ */
+static char *
+big_doc_4k(size_t *len)
+{
+	size_t cap = 1 << 20;
+	char *buf = malloc(cap);
+	unsigned i;
+
+	assert_non_null(buf);
+	*len = 0;
+	append(&buf, len, &cap, "ports:\n"
+	       "  - { name: uplink, devargs: net_null0, role: underlay }\n"
+	       "  - { name: vm, devargs: net_null1, role: access }\n"
+	       "  - { name: vm2, devargs: net_null2, role: access }\n"
+	       "underlay: { port: uplink, address: 10.0.0.1/8 }\n"
+	       "fdb_capacity: 1048576\nvnis:\n");
+	for (i = 0; i < 4096; i++)
+		append(&buf, len, &cap, "  - { vni: %u, access: [{ port: %s, vlan: %u }],"
+		       " remotes: [10.0.%u.%u] }\n", i + 1, i < 4094 ? "vm" : "vm2", i % 4094 + 1,
+		       (i >> 8) & 0xff, (i & 0xff) | 2);
+	append(&buf, len, &cap, "fdb:\n");
+	for (i = 0; i < 100000; i++) {
+		if (i % 10 == 0)
+			append(&buf, len, &cap, "  - { vni: %u, mac: \"02:00:%02x:%02x:%02x:%02x\","
+			       " port: %s, vlan: %u }\n", i % 4096 + 1, i >> 24, (i >> 16) & 0xff,
+			       (i >> 8) & 0xff, i & 0xff, i % 4096 < 4094 ? "vm" : "vm2",
+			       i % 4096 % 4094 + 1);
+		else
+			append(&buf, len, &cap, "  - { vni: %u, mac: \"02:00:%02x:%02x:%02x:%02x\","
+			       " remote: 10.1.%u.%u }\n", i % 4096 + 1, i >> 24, (i >> 16) & 0xff,
+			       (i >> 8) & 0xff, i & 0xff, (i >> 8) & 0xff, (i & 0xff) | 1);
+	}
+	return buf;
+}
+
+/* 4 096 VNIs, 100 000 static entries: times printed, not asserted. */
+static void
+test_large_config_loads_and_writes(void **state)
+{
+	size_t len, ylen, ylen2;
+	char *doc = big_doc_4k(&len), *y, *y2;
+	double t0 = now(), t1, t2, t3;
+	struct conf *c = conf_load_string(doc, len, "big", err, sizeof(err)), *b;
+
+	(void)state;
+	t1 = now();
+	free(doc);
+	if (c == NULL)
+		fail_msg("%s", err);
+	y = must_write(c, &ylen);
+	t2 = now();
+	b = conf_load_string(y, ylen, "big2", err, sizeof(err));
+	t3 = now();
+	if (b == NULL)
+		fail_msg("%s", err);
+	assert_true(conf_equal(c, b));
+	y2 = must_write(b, &ylen2);
+	assert_int_equal(ylen, ylen2);
+	assert_memory_equal(y, y2, ylen);
+	print_message("4096 VNIs, 100000 FDB entries: load %.3f s, write %.3f s (%zu bytes), "
+		      "load written %.3f s\n", t1 - t0, t2 - t1, ylen, t3 - t2);
+	free(y);
+	free(y2);
+	conf_free(b);
+	conf_free(c);
+}
+
 int
 main(void)
 {
@@ -779,6 +1361,15 @@ main(void)
 		cmocka_unit_test(test_port_find),
 		cmocka_unit_test(test_tos_ttl_inherit),
 		cmocka_unit_test(test_free_null_is_noop),
+		cmocka_unit_test(test_node_map_keeps_order_and_refuses_duplicates),
+		cmocka_unit_test(test_typed_scalars_are_checked),
+		cmocka_unit_test(test_write_round_trips),
+		cmocka_unit_test(test_write_omits_defaults_and_quotes),
+		cmocka_unit_test(test_write_keeps_odd_names),
+		cmocka_unit_test(test_api_section),
+		cmocka_unit_test(test_merge_state_takes_each_side),
+		cmocka_unit_test(test_merge_state_validates_the_result),
+		cmocka_unit_test(test_large_config_loads_and_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
