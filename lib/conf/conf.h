@@ -218,7 +218,11 @@ enum conf_scalar_type conf_node_type(const struct conf_node *n);
  * @return 0, -ENOENT when absent, -EINVAL when @p map is not a mapping.
  */
 int conf_node_map_del(struct conf_node *map, const char *key);
-/** Free @p n and everything under it; NULL is a no-op. */
+/**
+ * Free @p n and everything under it; NULL is a no-op. This, like
+ * conf_emit_yaml(), recurses: whoever builds a tree bounds its depth (the
+ * YAML reader refuses more than 16 levels).
+ */
 void conf_node_free(struct conf_node *n);
 /** @} */
 

@@ -489,12 +489,13 @@ put_scalar(struct out *o, const struct conf_node *n)
 		puts_(o, "null");
 		break;
 	case CONF_SCALAR_PLAIN:
-		/* YAML text as the file had it, where the YAML grammar allows. */
-		if (!n->quoted && n->s.len > 0 && plain_ok(n->s.text, n->s.len)) {
+		/* YAML text as the file had it: quoted stays quoted, since a
+		 * quoted "4789" is no number; plain where it reads back the same. */
+		if (n->quoted || !plain_ok(n->s.text, n->s.len))
+			put_quoted(o, n->s.text, n->s.len);
+		else
 			put(o, n->s.text, n->s.len);
-			break;
-		}
-		/* fall through */
+		break;
 	case CONF_SCALAR_STRING:
 		if (plain_ok(n->s.text, n->s.len))
 			put(o, n->s.text, n->s.len);

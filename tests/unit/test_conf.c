@@ -930,6 +930,30 @@ test_typed_scalars_are_checked(void **state)
 	conf_free(base);
 }
 
+/* Nested lists, empty collections and null, as block YAML. */
+static void
+test_emit_yaml_nests_blocks(void **state)
+{
+	struct conf_node *root = conf_node_map(0), *a = conf_node_seq(0), *in = conf_node_seq(0);
+	size_t len;
+	char *y;
+
+	(void)state;
+	assert_int_equal(conf_node_seq_add(in, conf_node_scalar("1", 1, CONF_SCALAR_NUMBER, 0)), 0);
+	assert_int_equal(conf_node_seq_add(in, conf_node_scalar("x y", 3, CONF_SCALAR_STRING, 0)), 0);
+	assert_int_equal(conf_node_seq_add(a, in), 0);
+	assert_int_equal(conf_node_seq_add(a, conf_node_seq(0)), 0);
+	assert_int_equal(conf_node_map_add(root, "a", a), 0);
+	assert_int_equal(conf_node_map_add(root, "b", conf_node_map(0)), 0);
+	assert_int_equal(conf_node_map_add(root, "c", conf_node_scalar("", 0, CONF_SCALAR_NULL, 0)), 0);
+	assert_int_equal(conf_node_map_add(root, "d e", conf_node_scalar("\n", 1, CONF_SCALAR_STRING, 0)), 0);
+	assert_int_equal(conf_emit_yaml(root, &y, &len), 0);
+	assert_string_equal(y, "a:\n  - - 1\n    - \"x y\"\n  - []\nb: {}\nc: null\n\"d e\": \"\\x0a\"\n");
+	assert_int_equal(conf_emit_yaml(NULL, &y, &len), -EINVAL);
+	free(y);
+	conf_node_free(root);
+}
+
 static char *
 must_write(const struct conf *c, size_t *len)
 {
@@ -1363,6 +1387,7 @@ main(void)
 		cmocka_unit_test(test_free_null_is_noop),
 		cmocka_unit_test(test_node_map_keeps_order_and_refuses_duplicates),
 		cmocka_unit_test(test_typed_scalars_are_checked),
+		cmocka_unit_test(test_emit_yaml_nests_blocks),
 		cmocka_unit_test(test_write_round_trips),
 		cmocka_unit_test(test_write_omits_defaults_and_quotes),
 		cmocka_unit_test(test_write_keeps_odd_names),
