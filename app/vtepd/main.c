@@ -2,7 +2,7 @@
 /*
  * vtepd: a VXLAN tunnel endpoint on DPDK.
  *
- *   vtepd -c FILE [--check] [-- EAL arguments...]
+ *   vtepd -c FILE [--check] [--state-recover] [-- EAL arguments...]
  *
  * The main lcore runs the control thread; every other lcore is a worker.
  */
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -41,9 +42,11 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vtepd -c FILE [--check] [-- EAL arguments...]\n"
+		"usage: vtepd -c FILE [--check] [--state-recover] [-- EAL arguments...]\n"
 		"  -c, --config FILE  configuration (YAML); see docs/CONFIG.md\n"
-		"      --check        validate the configuration and exit\n"
+		"      --check        validate the configuration (and the state file) and exit\n"
+		"      --state-recover  a state file that does not load is renamed aside\n"
+		"                     (never deleted) and vtepd starts from the YAML\n"
 		"  -h, --help         this text\n"
 		"EAL arguments come from the file's 'eal' list, then from after '--'.\n"
 		"Signals: SIGUSR1 prints the counters, SIGINT/SIGTERM stop.\n");
@@ -67,10 +70,10 @@ run(void)
 	     vd.n_ports, vd.conf->n_vnis);
 
 	while (!__atomic_load_n(&vd.quit, __ATOMIC_RELAXED)) {
-		ctl_poll(&vd);
+		control_poll(&vd);
 		if (stats_requested) {
 			stats_requested = 0;
-			ctl_stats_print(&vd, stdout);
+			control_stats_print(&vd, stdout);
 		}
 		/* The control thread is not a poller: it wakes every 100 us. */
 		rte_delay_us_sleep(100);
@@ -78,9 +81,61 @@ run(void)
 	rte_eal_mp_wait_lcore();
 	/* What the workers punted or learned last is applied before the
 	 * final counters. */
-	ctl_poll(&vd);
-	ctl_stats_print(&vd, stdout);
+	control_poll(&vd);
+	control_stats_print(&vd, stdout);
 	return 0;
+}
+
+/*
+ * The configuration to run: the YAML, then the state file of the changes
+ * accepted at run time, which wins for VNIs, FDB entries, flood lists and
+ * the underlay's live fields. A state file that does not load stops vtepd,
+ * unless @recover: then it is renamed aside, never deleted.
+ */
+static struct conf *
+load_with_state(const char *path, bool recover)
+{
+	struct conf *base, *state, *merged;
+	struct conf_err cerr;
+	char err[512], aside[4200];
+
+	base = conf_load(path, err, sizeof(err));
+	if (base == NULL) {
+		fprintf(stderr, "vtepd: %s\n", err);
+		return NULL;
+	}
+	if (base->state_file == NULL || access(base->state_file, F_OK) != 0)
+		return base;
+	state = conf_load(base->state_file, err, sizeof(err));
+	merged = NULL;
+	if (state != NULL) {
+		merged = conf_merge_state(base, state, &cerr);
+		if (merged == NULL)
+			snprintf(err, sizeof(err), "%s: %s: %s", base->state_file, cerr.field,
+				 cerr.reason);
+		conf_free(state);
+	}
+	if (merged != NULL) {
+		conf_free(base);
+		return merged;
+	}
+	if (!recover) {
+		fprintf(stderr, "vtepd: state file: %s\n"
+			"vtepd: fix it, or start with --state-recover to set it aside "
+			"and start from %s\n", err, path);
+		conf_free(base);
+		return NULL;
+	}
+	snprintf(aside, sizeof(aside), "%s.bad.%ld", base->state_file, (long)time(NULL));
+	if (rename(base->state_file, aside) != 0) {
+		fprintf(stderr, "vtepd: state file: %s; cannot rename it to %s: %s\n", err, aside,
+			strerror(errno));
+		conf_free(base);
+		return NULL;
+	}
+	fprintf(stderr, "vtepd: state file: %s\nvtepd: renamed to %s; starting from %s\n", err,
+		aside, path);
+	return base;
 }
 
 int
@@ -89,12 +144,12 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'k' },
+		{ "state-recover", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char err[512];
 	const char *path = NULL;
-	bool check = false;
+	bool check = false, recover = false;
 	char *eal_argv[CONF_MAX_EAL_ARGS * 2 + 2];
 	int eal_argc = 0, opt, rc, i;
 	struct rte_rcu_qsbr *qsbr;
@@ -108,6 +163,9 @@ main(int argc, char **argv)
 		case 'k':
 			check = true;
 			break;
+		case 'r':
+			recover = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -120,11 +178,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	vd.conf = conf_load(path, err, sizeof(err));
-	if (vd.conf == NULL) {
-		fprintf(stderr, "vtepd: %s\n", err);
+	vd.conf = load_with_state(path, recover);
+	if (vd.conf == NULL)
 		return 1;
-	}
 	if (check) {
 		printf("vtepd: %s: valid\n", path);
 		conf_free(vd.conf);
@@ -175,11 +231,9 @@ main(int argc, char **argv)
 		vd.bum.clone = vd.clone_pool;
 	}
 	queues_assign(&vd);
-	rc = ctl_init(&vd);
-	if (rc != 0) {
-		VLOG(ERR, "control plane: %s", strerror(-rc));
+	rc = control_init(&vd);
+	if (rc != 0)
 		goto out;
-	}
 	rc = run();
 out:
 	vtepd_free(&vd);

@@ -62,17 +62,17 @@ workers_create(struct vtepd *d)
 				       (int)rte_lcore_to_socket_id(lcore));
 		if (w == NULL)
 			return -ENOMEM;
-		w->vni = rte_zmalloc_socket("worker_vni", VTEPD_MAX_VNIS * sizeof(*w->vni),
+		w->ctr.vni = rte_zmalloc_socket("worker_vni", VTEPD_MAX_VNIS * sizeof(*w->ctr.vni),
 					    RTE_CACHE_LINE_SIZE,
 					    (int)rte_lcore_to_socket_id(lcore));
-		if (w->vni == NULL) {
+		if (w->ctr.vni == NULL) {
 			rte_free(w);
 			return -ENOMEM;
 		}
 		w->fdb_cache = fdb_cache_create(VTEPD_FDB_CACHE,
 						(int)rte_lcore_to_socket_id(lcore));
 		if (w->fdb_cache == NULL) {
-			rte_free(w->vni);
+			rte_free(w->ctr.vni);
 			rte_free(w);
 			return -ENOMEM;
 		}
@@ -96,7 +96,6 @@ workers_create(struct vtepd *d)
 void
 queues_assign(struct vtepd *d)
 {
-	const struct conf_underlay *u = &d->conf->underlay;
 	unsigned i, q, k = 0;
 
 	for (i = 0; i < d->n_ports; i++) {
@@ -109,18 +108,10 @@ queues_assign(struct vtepd *d)
 			r->underlay = d->ports[i].underlay;
 		}
 	}
+	/* The rest of each worker's encap context comes with the snapshot. */
 	for (i = 0; i < d->n_workers; i++) {
 		struct vtep_encap_ctx *e = &d->workers[i]->encap;
 
-		e->sport_min = u->sport_min;
-		e->sport_span = (uint16_t)(u->sport_max - u->sport_min + 1);
-		e->mtu = u->mtu;
-		e->df = u->df;
-		e->tos = u->tos;
-		e->tos_inherit = u->tos_inherit;
-		e->ttl = u->ttl_inherit ? VTEP_TTL_DEFAULT : u->ttl;
-		e->ttl_inherit = u->ttl_inherit;
-		e->ecn = u->ecn == CONF_ECN_RFC6040;
 		e->csum_offload = d->ports[d->underlay].ip_csum;
 		/* Workers start their IPv4 ids apart so that they rarely meet. */
 		e->ip_id = (uint16_t)(i * (65536 / d->n_workers));
@@ -143,7 +134,7 @@ workers_free(struct vtepd *d)
 			rte_ring_free(w->ctl_tx);
 		}
 		fdb_cache_free(w->fdb_cache);
-		rte_free(w->vni);
+		rte_free(w->ctr.vni);
 		rte_free(w);
 		d->workers[i] = NULL;
 	}
@@ -154,7 +145,7 @@ void
 vtepd_free(struct vtepd *d)
 {
 	port_close_all(d);
-	ctl_fini(d);
+	control_fini(d);
 	workers_free(d);
 	if (d->punt != NULL) {
 		struct rte_mbuf *m = NULL;

@@ -18,6 +18,7 @@
 
 #include "bum.h"
 #include "conf.h"
+#include "ctl.h"
 #include "fdb.h"
 #include "vtep.h"
 
@@ -25,82 +26,14 @@ extern int vtepd_logtype;
 #define VLOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, vtepd_logtype, "vtepd: " fmt "\n", ##__VA_ARGS__)
 
-#define VTEPD_MAX_WORKERS 16
-#define VTEPD_MAX_VNIS 4096          /* configured VNIs (counter slots) */
-#define VTEPD_MAX_LOCAL 16           /* access bindings per VNI */
+#define VTEPD_MAX_WORKERS CTL_MAX_WORKERS
+#define VTEPD_MAX_VNIS CTL_MAX_VNIS
+#define VTEPD_MAX_LOCAL CTL_MAX_LOCAL
 #define VTEPD_BURST 32
 #define VTEPD_FDB_CACHE 4096          /* per-worker FDB cache entries */
 #define VTEPD_LEARN_PER_BURST 8      /* learn events a worker posts per burst */
-#define VTEPD_VLAN_SLOTS 4097        /* VLAN 0-4095, plus one for untagged */
-#define VTEPD_UNTAGGED_SLOT 4096
-
-/* ---- the snapshot workers read ---------------------------------------- */
-
-struct dp_binding {
-	uint16_t port;
-	uint16_t vlan;                   /* VTEP_VLAN_NONE: untagged */
-};
-
-struct dp_vni {
-	uint32_t vni;
-	uint16_t slot;                   /* counter slot, stable while the VNI lives */
-	bool learning;
-	bool inner_vlan_accept;          /* tagged inner frames delivered, not dropped */
-	uint16_t n_local;
-	struct dp_binding local[VTEPD_MAX_LOCAL];
-	uint32_t n_flood;
-	const uint32_t *flood;           /* remote ids of the head-end flood list */
-};
-
-struct dp_remote {
-	struct vtep_tmpl tmpl;           /* outer header toward it */
-	struct vtep_ip ip;
-	bool resolved;                   /* next hop MAC known; tmpl valid */
-};
-
-/* Immutable once published; replaced as a whole (RCU). */
-struct dp_snap {
-	uint32_t n_vnis;
-	struct dp_vni *vnis;
-	uint32_t vni_mask;               /* open addressing: vni -> index + 1 */
-	uint32_t *vni_key;
-	uint32_t *vni_val;
-	/* per access port: VLAN slot -> VNI index + 1 (0: unbound) */
-	uint32_t *bind[RTE_MAX_ETHPORTS];
-	uint32_t n_remotes;
-	struct dp_remote *remotes;       /* by remote id */
-	struct vtep_decap_ctx decap;
-};
-
-static inline const struct dp_vni *
-dp_vni_find(const struct dp_snap *s, uint32_t vni)
-{
-	uint32_t i = (vni * 0x9e3779b1u) & s->vni_mask;
-
-	for (;;) {
-		uint32_t v = s->vni_val[i];
-
-		if (v == 0)
-			return NULL;
-		if (s->vni_key[i] == vni)
-			return &s->vnis[v - 1];
-		i = (i + 1) & s->vni_mask;
-	}
-}
-
-/* ---- counters ------------------------------------------------------------ */
-
-struct vni_ctr {
-	uint64_t encap_pkts, encap_bytes;
-	uint64_t decap_pkts, decap_bytes;
-	uint64_t flood_pkts;             /* BUM frames replicated */
-	uint64_t flood_copies;           /* copies made of them */
-};
-
-struct port_ctr {
-	uint64_t rx_pkts, rx_bytes;
-	uint64_t tx_pkts, tx_bytes;
-};
+#define VTEPD_VLAN_SLOTS CTL_VLAN_SLOTS
+#define VTEPD_UNTAGGED_SLOT CTL_UNTAGGED_SLOT
 
 /* ---- workers ------------------------------------------------------------- */
 
@@ -123,27 +56,16 @@ struct worker {
 	struct rxq_ref rxq[RTE_MAX_ETHPORTS];
 	struct rte_ring *ctl_tx;         /* frames the control thread sends */
 	struct fdb_cache *fdb_cache;     /* private cache in front of the FDB */
-	struct vtep_encap_ctx encap;
-	uint64_t drops[VTEP_DROP_MAX];
-	uint64_t punts;
-	uint64_t learn_posted, learn_lost;
-	uint64_t learn_over_quota;       /* learn events past VTEPD_LEARN_PER_BURST */
-	struct port_ctr port[RTE_MAX_ETHPORTS];
-	struct vni_ctr *vni;             /* [VTEPD_MAX_VNIS] */
+	struct vtep_encap_ctx encap;     /* the snapshot's, with this worker's IPv4 id */
+	uint64_t snap_gen;               /* the snapshot encap was copied from */
+	struct dp_counters ctr;          /* summed by ctl_stats_get() */
 	struct txbuf tx[RTE_MAX_ETHPORTS];
 } __rte_cache_aligned;
 
 /* ---- the daemon ---------------------------------------------------------- */
 
-struct vtepd_port {
-	char name[CONF_NAME_MAX];
-	uint16_t id;
-	bool underlay;
-	uint16_t n_rxq;
-	struct rte_ether_addr mac;
-	bool multi_seg;                  /* can send chained mbufs */
-	bool ip_csum;                    /* computes the IPv4 header checksum */
-};
+/* A port: what ctl knows of it (name, id, role, MAC, capabilities). */
+#define vtepd_port ctl_port
 
 struct vtepd {
 	struct conf *conf;
@@ -162,6 +84,7 @@ struct vtepd {
 	struct ctl *ctl;
 	volatile bool quit;
 	uint64_t tsc_hz, tsc0;
+	uint64_t last_stats_ms;          /* stats_interval's clock */
 	bool unmap_grace;                /* munmap() waits for the workers (unmap.c) */
 };
 
@@ -179,11 +102,12 @@ int worker_main(void *arg);
 /* One turn of the loop: poll every RX queue once, then transmit. */
 void worker_poll(struct worker *w, uint32_t now);
 
-/* ctl.c */
-int ctl_init(struct vtepd *d);
-void ctl_poll(struct vtepd *d);
-void ctl_fini(struct vtepd *d);
-void ctl_stats_print(struct vtepd *d, FILE *f);
+/* control.c: the writer (lib/ctl) set up over the daemon's ports, rings and
+ * workers; the counter dump. */
+int control_init(struct vtepd *d);
+void control_poll(struct vtepd *d);
+void control_fini(struct vtepd *d);
+void control_stats_print(struct vtepd *d, FILE *f);
 
 /* port.c */
 int port_setup_all(struct vtepd *d);

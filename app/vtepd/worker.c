@@ -79,7 +79,7 @@ learn_next(struct learn_batch *l, uint32_t vni, const struct rte_ether_addr *mac
 static inline void
 drop(struct worker *w, struct rte_mbuf *m, enum vtep_drop why)
 {
-	w->drops[why]++;
+	w->ctr.drops[why]++;
 	rte_pktmbuf_free(m);
 }
 
@@ -97,8 +97,8 @@ tx_flush_port(struct worker *w, uint16_t port)
 		bytes -= rte_pktmbuf_pkt_len(b->pkts[i]);
 		drop(w, b->pkts[i], VTEP_DROP_TX_FULL);
 	}
-	w->port[port].tx_pkts += sent;
-	w->port[port].tx_bytes += bytes;
+	w->ctr.port[port].c[CTL_PORT_TX_PACKETS] += sent;
+	w->ctr.port[port].c[CTL_PORT_TX_BYTES] += bytes;
 	b->n = 0;
 }
 
@@ -163,7 +163,7 @@ flood_local(struct worker *w, const struct dp_vni *v, struct rte_mbuf *m,
 		if (last != NULL) {
 			c = bum_copy(vd.bum.copy, m);
 			if (unlikely(c == NULL)) {
-				w->drops[VTEP_DROP_NO_MBUF]++;
+				w->ctr.drops[VTEP_DROP_NO_MBUF]++;
 			} else {
 				to_binding(w, last, c);
 				copies++;
@@ -180,7 +180,7 @@ flood_local(struct worker *w, const struct dp_vni *v, struct rte_mbuf *m,
 		struct rte_mbuf *c = bum_copy(vd.bum.copy, m);
 
 		if (unlikely(c == NULL)) {
-			w->drops[VTEP_DROP_NO_MBUF]++;
+			w->ctr.drops[VTEP_DROP_NO_MBUF]++;
 			return copies;
 		}
 		m = c;
@@ -212,13 +212,13 @@ learn_post(struct worker *w, struct learn_batch *l)
 {
 	unsigned sent;
 
-	w->learn_over_quota += l->over;
+	w->ctr.w[CTL_WORKER_LEARN_OVER_QUOTA] += l->over;
 	l->over = 0;
 	if (l->n == 0)
 		return;
 	sent = fdb_learn_post(vd.learn, l->ev, l->n);
-	w->learn_posted += sent;
-	w->learn_lost += l->n - sent;
+	w->ctr.w[CTL_WORKER_LEARN_POSTED] += sent;
+	w->ctr.w[CTL_WORKER_LEARN_RING_FULL] += l->n - sent;
 	l->n = 0;
 }
 
@@ -255,7 +255,7 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 				if (rte_ring_mp_enqueue(vd.punt, m) != 0)
 					drop(w, m, VTEP_DROP_PUNT_FULL);
 				else
-					w->punts++;
+					w->ctr.w[CTL_WORKER_PUNTED]++;
 			} else {
 				drop(w, m, inf.drop);
 			}
@@ -310,10 +310,10 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 	for (i = 0; i < nok; i++) {
 		struct rte_mbuf *m = ok[i];
 		const struct dp_vni *v = vn[i];
-		struct vni_ctr *c = &w->vni[v->slot];
+		struct vni_ctr *c = &w->ctr.vni[v->slot];
 
-		c->decap_pkts++;
-		c->decap_bytes += rte_pktmbuf_pkt_len(m);
+		c->c[CTL_VNI_DECAP_PACKETS]++;
+		c->c[CTL_VNI_DECAP_BYTES] += rte_pktmbuf_pkt_len(m);
 		if (v->n_local == 1) {
 			to_binding(w, &v->local[0], m);
 			continue;
@@ -335,72 +335,78 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 			drop(w, m, VTEP_DROP_FLOOD_NO_TARGET);
 			continue;
 		}
-		c->flood_pkts++;
-		c->flood_copies += flood_local(w, v, m, UINT16_MAX, 0, false);
+		c->c[CTL_VNI_FLOOD_PACKETS]++;
+		c->c[CTL_VNI_FLOOD_COPIES] += flood_local(w, v, m, UINT16_MAX, 0, false);
 	}
 	learn_post(w, &lb);
 }
 
 /* ---- access: encapsulate ------------------------------------------------- */
 
+/*
+ * One round of tunnel copies of @m, which it consumes, to @n remotes, all
+ * counted the same way. @return the copies made or dropped.
+ */
+static unsigned
+flood_round(struct worker *w, const struct dp_vni *v, struct rte_mbuf *m,
+	    const struct vtep_tmpl *const *tmpl, unsigned n, struct vtep_qos q)
+{
+	struct rte_mbuf *out[VTEPD_BURST];
+	struct vni_ctr *c = &w->ctr.vni[v->slot];
+	struct bum_result br;
+	unsigned i;
+
+	br = bum_replicate(&vd.bum, &w->encap, m, tmpl, n, v->vni,
+			   vtep_sport(&w->encap, vtep_flow_hash(m)), q, out);
+	for (i = 0; i < br.sent; i++)
+		tx_enqueue(w, vd.ports[vd.underlay].id, out[i]);
+	c->c[CTL_VNI_FLOOD_COPIES] += br.sent;
+	c->c[CTL_VNI_ENCAP_PACKETS] += br.sent;
+	w->ctr.drops[VTEP_DROP_NO_MBUF] += br.no_mbuf;
+	w->ctr.drops[br.why] += br.other;
+	return br.sent + br.no_mbuf + br.other;
+}
+
 static void
 flood_from_access(struct worker *w, const struct dp_snap *s, const struct dp_vni *v,
 		  struct rte_mbuf *m, uint16_t in_port, uint16_t in_vlan)
 {
 	const struct vtep_tmpl *tmpl[VTEPD_BURST];
-	struct rte_mbuf *out[VTEPD_BURST];
-	struct vni_ctr *c = &w->vni[v->slot];
+	struct vni_ctr *c = &w->ctr.vni[v->slot];
 	/* Every tunnel copy has the outer TOS and TTL of the original. */
 	struct vtep_qos q = vtep_encap_qos(&w->encap, m);
-	unsigned n = 0, i, copies;
+	unsigned n = 0, copies = 0, local;
 	uint32_t j;
 
 	for (j = 0; j < v->n_flood; j++) {
 		const struct dp_remote *r = &s->remotes[v->flood[j]];
 
 		if (unlikely(!r->resolved)) {
-			w->drops[VTEP_DROP_NEIGH_UNRESOLVED]++;
+			w->ctr.drops[VTEP_DROP_NEIGH_UNRESOLVED]++;
 			continue;
 		}
 		tmpl[n++] = &r->tmpl;
-		/* Flood lists longer than a burst go out in several rounds. */
+		/* Flood lists longer than a burst go out in several rounds,
+		 * each from a copy; the last round takes the frame itself. */
 		if (n == RTE_DIM(tmpl) && j + 1 < v->n_flood) {
 			struct rte_mbuf *cp = bum_copy(vd.bum.copy, m);
-			struct bum_result br;
 
-			if (cp == NULL) {
-				w->drops[VTEP_DROP_NO_MBUF] += n;
-			} else {
-				br = bum_replicate(&vd.bum, &w->encap, cp, tmpl, n, v->vni,
-						   vtep_sport(&w->encap, vtep_flow_hash(cp)), q, out);
-				for (i = 0; i < br.sent; i++)
-					tx_enqueue(w, vd.ports[vd.underlay].id, out[i]);
-				c->flood_copies += br.sent;
-				w->drops[VTEP_DROP_NO_MBUF] += br.no_mbuf;
-				w->drops[br.why] += br.other;
-			}
+			if (cp == NULL)
+				w->ctr.drops[VTEP_DROP_NO_MBUF] += n;
+			else
+				copies += flood_round(w, v, cp, tmpl, n, q);
 			n = 0;
 		}
 	}
 
-	c->flood_pkts++;
-	copies = flood_local(w, v, m, in_port, in_vlan, n != 0);
-	c->flood_copies += copies;
-	if (n != 0) {
-		struct bum_result br;
-
-		br = bum_replicate(&vd.bum, &w->encap, m, tmpl, n, v->vni,
-				   vtep_sport(&w->encap, vtep_flow_hash(m)), q, out);
-		for (i = 0; i < br.sent; i++)
-			tx_enqueue(w, vd.ports[vd.underlay].id, out[i]);
-		c->flood_copies += br.sent;
-		c->encap_pkts += br.sent;
-		w->drops[VTEP_DROP_NO_MBUF] += br.no_mbuf;
-		w->drops[br.why] += br.other;
-		copies += br.sent + br.no_mbuf + br.other;
-	}
+	c->c[CTL_VNI_FLOOD_PACKETS]++;
+	local = flood_local(w, v, m, in_port, in_vlan, n != 0);
+	c->c[CTL_VNI_FLOOD_COPIES] += local;
+	copies += local;
+	if (n != 0)
+		copies += flood_round(w, v, m, tmpl, n, q);
 	if (copies == 0)
-		w->drops[VTEP_DROP_FLOOD_NO_TARGET]++;
+		w->ctr.drops[VTEP_DROP_FLOOD_NO_TARGET]++;
 }
 
 static void
@@ -536,8 +542,8 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 				drop(w, m, why);
 				break;
 			}
-			w->vni[v->slot].encap_pkts++;
-			w->vni[v->slot].encap_bytes += inner;
+			w->ctr.vni[v->slot].c[CTL_VNI_ENCAP_PACKETS]++;
+			w->ctr.vni[v->slot].c[CTL_VNI_ENCAP_BYTES] += inner;
 			tx_enqueue(w, uport, m);
 			break;
 		}
@@ -583,6 +589,18 @@ worker_poll(struct worker *w, uint32_t now)
 	struct rte_mbuf *pkts[VTEPD_BURST];
 	unsigned q;
 
+	/* The underlay's live fields changed: take them, keep our IPv4 id
+	 * and what our port can do. */
+	if (unlikely(s->gen != w->snap_gen)) {
+		uint16_t id = w->encap.ip_id;
+		bool csum = w->encap.csum_offload;
+
+		w->encap = s->encap;
+		w->encap.ip_id = id;
+		w->encap.csum_offload = csum;
+		w->snap_gen = s->gen;
+	}
+
 	for (q = 0; q < w->n_rxq; q++) {
 		const struct rxq_ref *r = &w->rxq[q];
 		uint16_t n, i;
@@ -593,8 +611,8 @@ worker_poll(struct worker *w, uint32_t now)
 			continue;
 		for (i = 0; i < n; i++)
 			bytes += rte_pktmbuf_pkt_len(pkts[i]);
-		w->port[r->port].rx_pkts += n;
-		w->port[r->port].rx_bytes += bytes;
+		w->ctr.port[r->port].c[CTL_PORT_RX_PACKETS] += n;
+		w->ctr.port[r->port].c[CTL_PORT_RX_BYTES] += bytes;
 		if (r->underlay)
 			underlay_rx(w, s, pkts, n, now);
 		else

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * libFuzzer target: the whole worker path, app/vtepd/worker.c and ctl.c.
+ * libFuzzer target: the whole worker path, app/vtepd/worker.c and lib/ctl.
  *
  * The daemon is set up with its own code (conf_load_string() on the YAML
- * below, pools and workers from setup.c, port_setup_all(), ctl_init()) on
+ * below, pools and workers from setup.c, port_setup_all(), control_init()) on
  * three net_ring ports whose RX rings this harness fills and whose TX rings
  * it drains. Each input is a sequence of frames, each tagged with the port
  * and queue it arrives on; they run through worker_poll() in bursts, with
- * ctl_poll() between bursts so that what was learned applies.
+ * control_poll() between bursts so that what was learned applies.
  *
  * Input: byte 0 sets the mode of the input (bit 0: the underlay sends
  * chains, so head-end copies are a header mbuf chained to a clone; bit 1:
@@ -545,6 +545,23 @@ drain(void)
 	frames_out += n_heads;
 }
 
+/* The outer TTL, DSCP and ECN of the input's mode, set as an operator
+ * would: through the writer's typed operation, live. */
+static void
+underlay_mode(uint8_t m)
+{
+	struct conf_underlay u = ctl_conf(vd.ctl)->underlay;
+	struct conf_err err;
+
+	if (u.ttl_inherit == !!(m & MODE_TTL_INHERIT) && u.tos_inherit == !!(m & MODE_TOS_INHERIT) &&
+	    (u.ecn == CONF_ECN_OFF) == !!(m & MODE_ECN_OFF))
+		return;
+	u.ttl_inherit = m & MODE_TTL_INHERIT;
+	u.tos_inherit = m & MODE_TOS_INHERIT;
+	u.ecn = (m & MODE_ECN_OFF) ? CONF_ECN_OFF : CONF_ECN_RFC6040;
+	FUZZ_CHECK(ctl_underlay_set(vd.ctl, &u, &err) == 0, "underlay: %s: %s", err.field, err.reason);
+}
+
 /* Run the loop until nothing is left anywhere, then drain the ports. */
 static void
 settle(void)
@@ -553,7 +570,7 @@ settle(void)
 
 	for (i = 0; i < 100; i++) {
 		poll_workers();
-		ctl_poll(&vd);
+		control_poll(&vd);
 		if (rte_ring_count(vd.punt) == 0 && rte_ring_count(vd.learn) == 0 &&
 		    rte_ring_count(vd.workers[0]->ctl_tx) == 0)
 			break;
@@ -637,7 +654,7 @@ fz_fini(void)
 		PRIu64 "\n", inputs, frames, frames_out);
 	/* FUZZ_WORKER_STATS=1: the daemon's counters, to see what was reached. */
 	if (getenv("FUZZ_WORKER_STATS") != NULL)
-		ctl_stats_print(&vd, stderr);
+		control_stats_print(&vd, stderr);
 	vtepd_free(&vd);
 	for (i = 0; i < FZ_N_PORTS; i++) {
 		for (q = 0; q < fzp[i].n_rx; q++)
@@ -686,7 +703,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	ports_create();
 	FUZZ_CHECK(port_setup_all(&vd) == 0, "port_setup_all");
 	queues_assign(&vd);
-	FUZZ_CHECK(ctl_init(&vd) == 0, "ctl_init");
+	FUZZ_CHECK(control_init(&vd) == 0, "control_init");
 	for (i = 0; i < vd.n_workers; i++)
 		rte_rcu_qsbr_thread_register(vd.qsbr, i);
 	bindings_note();
@@ -759,14 +776,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vd.bum.clone = NULL;
 	}
 	mode = data[0];
-	for (i = 0; i < vd.n_workers; i++) {
-		struct vtep_encap_ctx *e = &vd.workers[i]->encap;
-
-		e->csum_offload = mode & MODE_CSUM;
-		e->ttl_inherit = mode & MODE_TTL_INHERIT;
-		e->tos_inherit = mode & MODE_TOS_INHERIT;
-		e->ecn = !(mode & MODE_ECN_OFF);
-	}
+	for (i = 0; i < vd.n_workers; i++)
+		vd.workers[i]->encap.csum_offload = mode & MODE_CSUM;
+	underlay_mode(mode);
 
 	warm_up();
 	if (trace)
@@ -800,8 +812,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(after[i] == before[i], "pool %s: %u free before the input, %u after",
 			   pool_name[i], before[i], after[i]);
 	for (i = 0; i < vd.n_workers; i++)
-		FUZZ_CHECK(vd.workers[i]->drops[VTEP_DROP_NONE] == 0,
+		FUZZ_CHECK(vd.workers[i]->ctr.drops[VTEP_DROP_NONE] == 0,
 			   "worker %u counted %" PRIu64 " drops without a reason", i,
-			   vd.workers[i]->drops[VTEP_DROP_NONE]);
+			   vd.workers[i]->ctr.drops[VTEP_DROP_NONE]);
 	return 0;
 }

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef CTL_PRIVATE_H
+#define CTL_PRIVATE_H
+
+#include <pthread.h>
+
+#include <rte_log.h>
+
+#include "ctl.h"
+
+extern int ctl_logtype;
+#define CLOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, ctl_logtype, "vtepd: " fmt "\n", ##__VA_ARGS__)
+
+enum remote_state { REMOTE_FREE, REMOTE_USED, REMOTE_DYING };
+
+struct remote {
+	struct vtep_ip ip;
+	enum remote_state state;
+	uint32_t refs;                 /* flood lists and FDB entries */
+	int neigh;                     /* index into the neighbour table, -1 when
+	                                  no route; a user of it while used */
+};
+
+/* A call queued by another thread (ctl_call). */
+struct ctl_call_req {
+	int (*fn)(struct ctl *c, void *arg);
+	void *arg;
+	int rc;
+	bool done;
+	struct ctl_call_req *next;
+};
+
+struct ctl {
+	struct ctl_params p;
+	struct ctl_port ports[CONF_MAX_PORTS];
+	char *state_file;
+	struct conf *model;            /* the running configuration */
+	struct conf *cand;             /* the open batch's candidate; NULL: none */
+	bool cand_auto;                /* the batch was opened by the operation */
+	bool starting;                 /* ctl_create(): nothing to persist */
+	struct fdb *fdb;
+	struct neigh_table *neighs;    /* the underlay's next hops */
+	rte_be32_t local_ip, mask, gateway;
+
+	struct remote *remotes;
+	uint32_t n_remotes, cap_remotes;
+	uint32_t *rhash;               /* open addressing: IPv4 -> remote id + 1 */
+	uint32_t rhash_mask;
+
+	/* Counter slots of VNIs: slot_vni[slot] is the VNI using it, 0 when
+	 * free; a freed slot waits for a grace period (slot_dying). */
+	uint32_t slot_vni[CTL_MAX_VNIS];
+	bool slot_dying[CTL_MAX_VNIS];
+
+	bool dirty;                    /* the snapshot must be rebuilt */
+	bool dying;                    /* remotes or slots wait for a grace period */
+	uint64_t gen;                  /* snapshots built */
+	uint64_t age_ms, age_carry;    /* ageing's clock and the fraction of a slot owed */
+	uint64_t ctr[CTL_CTR_MAX];
+
+	pthread_mutex_t call_lock;
+	pthread_cond_t call_cond;
+	struct ctl_call_req *calls, **calls_tail;
+	bool calls_shut;
+};
+
+uint64_t ctl_ms(const struct ctl *c);
+
+/* ctl_punt.c: frames for the control thread, and ARP requests it sends. */
+void ctl_punt_poll(struct ctl *c);
+void ctl_neigh_request(void *arg, rte_be32_t ip);
+void ctl_learn_poll(struct ctl *c, uint32_t now);
+
+/* ctl.c, for ctl_punt.c */
+int ctl_remote_get(struct ctl *c, const struct vtep_ip *ip);
+void ctl_remote_put(struct ctl *c, uint32_t id);
+
+#endif /* CTL_PRIVATE_H */

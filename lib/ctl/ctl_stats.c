@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Counters: declared once in the .def files, kept per worker, summed here
+ * for the text dump, the API and the metrics alike.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "ctl_private.h"
+
+static const char *const vni_names[] = {
+#define CTL_VNI_CTR(e, name, help) name,
+#include "ctl_vni_ctr.def"
+#undef CTL_VNI_CTR
+};
+static const char *const vni_helps[] = {
+#define CTL_VNI_CTR(e, name, help) help,
+#include "ctl_vni_ctr.def"
+#undef CTL_VNI_CTR
+};
+static const char *const port_names[] = {
+#define CTL_PORT_CTR(e, name, help) name,
+#include "ctl_port_ctr.def"
+#undef CTL_PORT_CTR
+};
+static const char *const port_helps[] = {
+#define CTL_PORT_CTR(e, name, help) help,
+#include "ctl_port_ctr.def"
+#undef CTL_PORT_CTR
+};
+static const char *const worker_names[] = {
+#define CTL_WORKER_CTR(e, group, name, help) group "." name,
+#include "ctl_worker_ctr.def"
+#undef CTL_WORKER_CTR
+};
+static const char *const worker_helps[] = {
+#define CTL_WORKER_CTR(e, group, name, help) help,
+#include "ctl_worker_ctr.def"
+#undef CTL_WORKER_CTR
+};
+static const char *const ctl_names[] = {
+#define CTL_CTR(e, group, name, help) group "." name,
+#include "ctl_ctr.def"
+#undef CTL_CTR
+};
+static const char *const ctl_helps[] = {
+#define CTL_CTR(e, group, name, help) help,
+#include "ctl_ctr.def"
+#undef CTL_CTR
+};
+
+#define LOOKUP(table, i) ((unsigned)(i) < RTE_DIM(table) ? table[i] : "?")
+
+const char *ctl_vni_ctr_name(enum ctl_vni_ctr i) { return LOOKUP(vni_names, i); }
+const char *ctl_vni_ctr_help(enum ctl_vni_ctr i) { return LOOKUP(vni_helps, i); }
+const char *ctl_port_ctr_name(enum ctl_port_ctr i) { return LOOKUP(port_names, i); }
+const char *ctl_port_ctr_help(enum ctl_port_ctr i) { return LOOKUP(port_helps, i); }
+const char *ctl_worker_ctr_name(enum ctl_worker_ctr i) { return LOOKUP(worker_names, i); }
+const char *ctl_worker_ctr_help(enum ctl_worker_ctr i) { return LOOKUP(worker_helps, i); }
+const char *ctl_ctr_name(enum ctl_ctr i) { return LOOKUP(ctl_names, i); }
+const char *ctl_ctr_help(enum ctl_ctr i) { return LOOKUP(ctl_helps, i); }
+
+static int
+vni_slot(const struct ctl *c, uint32_t vni)
+{
+	const struct dp_snap *s = *c->p.snap;
+	const struct dp_vni *v = s != NULL ? dp_vni_find(s, vni) : NULL;
+
+	return v != NULL ? v->slot : -1;
+}
+
+int
+ctl_stats_get(struct ctl *c, struct ctl_stats *s)
+{
+	const struct conf *cf = c->model;
+	unsigned i, w, e, k;
+
+	memset(s, 0, sizeof(*s));
+	s->now = ctl_now(c);
+	s->n_ports = c->p.n_ports;
+	s->n_workers = c->p.n_workers;
+	for (i = 0; i < c->p.n_ports; i++) {
+		struct ctl_port_stats *ps = &s->ports[i];
+		struct rte_eth_stats es;
+		uint16_t pid = c->ports[i].id;
+
+		ps->name = c->ports[i].name;
+		for (w = 0; w < c->p.n_workers; w++)
+			for (k = 0; k < CTL_PORT_CTR_MAX; k++)
+				ps->c[k] += c->p.counters[w]->port[pid].c[k];
+		memset(&es, 0, sizeof(es));
+		if (rte_eth_dev_is_valid_port(pid) && rte_eth_stats_get(pid, &es) == 0) {
+			ps->rx_missed = es.imissed;
+			ps->rx_nombuf = es.rx_nombuf;
+		}
+	}
+	s->vnis = calloc(cf->n_vnis ? cf->n_vnis : 1, sizeof(*s->vnis));
+	if (s->vnis == NULL)
+		return -ENOMEM;
+	s->n_vnis = cf->n_vnis;
+	for (i = 0; i < cf->n_vnis; i++) {
+		struct ctl_vni_stats *vs = &s->vnis[i];
+		int slot = vni_slot(c, cf->vnis[i].vni);
+
+		vs->vni = cf->vnis[i].vni;
+		vs->fdb_entries = fdb_vni_count(c->fdb, vs->vni);
+		if (slot < 0)
+			continue;
+		for (w = 0; w < c->p.n_workers; w++)
+			for (k = 0; k < CTL_VNI_CTR_MAX; k++)
+				vs->c[k] += c->p.counters[w]->vni[slot].c[k];
+	}
+	for (w = 0; w < c->p.n_workers; w++) {
+		const struct dp_counters *d = c->p.counters[w];
+
+		for (e = 1; e < VTEP_DROP_MAX; e++) {
+			s->drops[e] += d->drops[e];
+			s->workers[w].drops += d->drops[e];
+		}
+		for (i = 0; i < c->p.n_ports; i++)
+			s->workers[w].rx_packets += d->port[c->ports[i].id].c[CTL_PORT_RX_PACKETS];
+		for (k = 0; k < CTL_WORKER_CTR_MAX; k++)
+			s->worker[k] += d->w[k];
+	}
+	memcpy(s->ctl, c->ctr, sizeof(s->ctl));
+	fdb_stats_get(c->fdb, &s->fdb);
+	return 0;
+}
+
+void
+ctl_stats_release(struct ctl_stats *s)
+{
+	free(s->vnis);
+	s->vnis = NULL;
+	s->n_vnis = 0;
+}
+
+/* One "neigh.<ip> <state> <MAC or ->" line; the packet tests parse it. */
+static int
+neigh_print(void *arg, const struct neigh_info *n)
+{
+	char ip[64], mac[RTE_ETHER_ADDR_FMT_SIZE];
+	struct vtep_ip a = vtep_ip4(n->ip);
+
+	rte_ether_format_addr(mac, sizeof(mac), &n->mac);
+	fprintf(arg, "neigh.%s %s %s\n", vtep_ip_str(&a, ip, sizeof(ip)),
+		neigh_state_name(n->state), n->usable ? mac : "-");
+	return 0;
+}
+
+void
+ctl_stats_print(struct ctl *c, const struct ctl_stats *s, FILE *f)
+{
+	unsigned i, k;
+
+	for (i = 0; i < s->n_ports; i++) {
+		for (k = 0; k < CTL_PORT_CTR_MAX; k++)
+			fprintf(f, "port.%s.%s %" PRIu64 "\n", s->ports[i].name, port_names[k],
+				s->ports[i].c[k]);
+		fprintf(f, "port.%s.rx_missed %" PRIu64 "\n", s->ports[i].name, s->ports[i].rx_missed);
+		fprintf(f, "port.%s.rx_nombuf %" PRIu64 "\n", s->ports[i].name, s->ports[i].rx_nombuf);
+	}
+	for (i = 0; i < s->n_vnis; i++) {
+		for (k = 0; k < CTL_VNI_CTR_MAX; k++)
+			fprintf(f, "vni.%" PRIu32 ".%s %" PRIu64 "\n", s->vnis[i].vni, vni_names[k],
+				s->vnis[i].c[k]);
+		fprintf(f, "vni.%" PRIu32 ".fdb_entries %" PRIu32 "\n", s->vnis[i].vni,
+			s->vnis[i].fdb_entries);
+	}
+	for (i = 0; i < s->n_workers; i++) {
+		fprintf(f, "worker.%u.rx_packets %" PRIu64 "\n", i, s->workers[i].rx_packets);
+		fprintf(f, "worker.%u.drops %" PRIu64 "\n", i, s->workers[i].drops);
+	}
+	for (k = 1; k < VTEP_DROP_MAX; k++)
+		fprintf(f, "drop.%s %" PRIu64 "\n", vtep_drop_name((enum vtep_drop)k), s->drops[k]);
+	fprintf(f, "fdb.entries %" PRIu32 "\n", s->fdb.entries);
+	fprintf(f, "fdb.learned %" PRIu32 "\n", s->fdb.learned);
+	fprintf(f, "fdb.static %" PRIu32 "\n", s->fdb.statics);
+	fprintf(f, "fdb.moves %" PRIu64 "\n", s->fdb.moves);
+	fprintf(f, "fdb.aged %" PRIu64 "\n", s->fdb.aged);
+	fprintf(f, "fdb.limit_hits %" PRIu64 "\n", s->fdb.limit_hits);
+	fprintf(f, "fdb.full_hits %" PRIu64 "\n", s->fdb.full_hits);
+	fprintf(f, "fdb.static_wins %" PRIu64 "\n", s->fdb.static_wins);
+	for (k = 0; k < CTL_WORKER_CTR_MAX; k++)
+		fprintf(f, "%s %" PRIu64 "\n", worker_names[k], s->worker[k]);
+	for (k = 0; k < CTL_CTR_MAX; k++)
+		fprintf(f, "%s %" PRIu64 "\n", ctl_names[k], s->ctl[k]);
+	neigh_walk(c->neighs, neigh_print, f);
+	fflush(f);
+}

@@ -1,0 +1,684 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of lib/ctl, the one writer: each typed operation, conflicts,
+ * the remotes' reference counts, VNI counter slots, batches, the state
+ * file, calls from another thread and the counters' sum. The writer runs
+ * on an EAL without ports: its ports are names and ids, its clock is ours,
+ * its workers are counter blocks this test writes.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "ctl.h"
+#include "test_eal.h"
+
+#define N_WORKERS 2
+
+static const char base_yaml[] =
+	"ports:\n"
+	"  - { name: up, devargs: net_null0, role: underlay }\n"
+	"  - { name: vm1, devargs: net_null1, role: access }\n"
+	"  - { name: vm2, devargs: net_null2, role: access }\n"
+	"underlay:\n"
+	"  port: up\n"
+	"  address: 198.18.0.1/24\n"
+	"  neighbors:\n"
+	"    - { ip: 198.18.0.2, mac: \"02:00:00:00:0a:02\" }\n"
+	"    - { ip: 198.18.0.3, mac: \"02:00:00:00:0a:03\" }\n"
+	"vnis:\n"
+	"  - vni: 100\n"
+	"    access: [ { port: vm1, vlan: untagged } ]\n"
+	"    remotes: [ 198.18.0.2 ]\n"
+	"fdb:\n"
+	"  - { vni: 100, mac: \"02:00:00:00:00:aa\", remote: 198.18.0.3 }\n"
+	"fdb_capacity: 1024\n";
+
+static struct rte_rcu_qsbr *qsbr;
+static struct rte_ring *learn;
+static struct dp_counters ctr_blocks[N_WORKERS];
+static struct dp_counters *ctrs[N_WORKERS];
+static struct dp_snap *snap;
+static uint64_t fake_ms;
+static struct conf *start_conf;
+static struct ctl *c;
+static char state_dir[64];
+
+static uint64_t
+clock_fn(void *arg)
+{
+	(void)arg;
+	return fake_ms;
+}
+
+static struct ctl *
+make(const char *yaml, const char *state_file)
+{
+	struct ctl_port ports[3] = {
+		{ .name = "up", .id = 0, .underlay = true,
+		  .mac = { .addr_bytes = { 0x02, 0, 0, 0, 0x0a, 0x01 } }, .n_rxq = 1 },
+		{ .name = "vm1", .id = 1, .n_rxq = 1 },
+		{ .name = "vm2", .id = 2, .n_rxq = 1 },
+	};
+	struct ctl_params p = {
+		.ports = ports, .n_ports = 3, .underlay = 0, .qsbr = qsbr, .learn = learn,
+		.snap = &snap, .counters = ctrs, .n_workers = N_WORKERS,
+		.clock_ms = clock_fn, .state_file = state_file,
+	};
+	struct conf_err err;
+	char msg[512];
+	struct ctl *x;
+
+	conf_free(start_conf);
+	start_conf = conf_load_string(yaml, strlen(yaml), "test.yaml", msg, sizeof(msg));
+	if (start_conf == NULL)
+		fail_msg("%s", msg);
+	p.conf = start_conf;
+	x = ctl_create(&p, &err);
+	if (x == NULL)
+		fail_msg("ctl_create: %s: %s", err.field, err.reason);
+	return x;
+}
+
+static int
+setup(void **state)
+{
+	unsigned i;
+
+	(void)state;
+	for (i = 0; i < N_WORKERS; i++) {
+		memset(&ctr_blocks[i], 0, sizeof(ctr_blocks[i]));
+		ctr_blocks[i].vni = calloc(CTL_MAX_VNIS, sizeof(struct vni_ctr));
+		ctrs[i] = &ctr_blocks[i];
+	}
+	fake_ms = 1000;
+	c = make(base_yaml, NULL);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	unsigned i;
+
+	(void)state;
+	ctl_free(c);
+	c = NULL;
+	assert_null(snap);
+	for (i = 0; i < N_WORKERS; i++)
+		free(ctr_blocks[i].vni);
+	conf_free(start_conf);
+	start_conf = NULL;
+	return 0;
+}
+
+static struct conf_vni
+vni_of(uint32_t vni, const char *port, uint16_t vlan, struct conf_access *acc,
+       struct vtep_ip *remotes, unsigned n_remotes)
+{
+	struct conf_vni v;
+
+	memset(&v, 0, sizeof(v));
+	v.vni = vni;
+	snprintf(acc->port, sizeof(acc->port), "%s", port);
+	acc->vlan = vlan;
+	v.access = acc;
+	v.n_access = 1;
+	v.remotes = remotes;
+	v.n_remotes = n_remotes;
+	v.learning = true;
+	v.ageing = 300;
+	v.flood_mode = CONF_FLOOD_HEAD_END;
+	return v;
+}
+
+static struct vtep_ip
+ip4(const char *s)
+{
+	struct vtep_ip ip;
+
+	assert_int_equal(vtep_ip_parse(s, &ip), 0);
+	return ip;
+}
+
+static uint64_t
+snapshots(void)
+{
+	struct ctl_stats s;
+	uint64_t n;
+
+	assert_int_equal(ctl_stats_get(c, &s), 0);
+	n = s.ctl[CTL_SNAPSHOTS];
+	ctl_stats_release(&s);
+	return n;
+}
+
+static uint64_t
+fdb_dest_of(uint32_t vni, const char *mac_s)
+{
+	struct fdb_key k;
+	const struct fdb_key *kp = &k;
+	struct fdb_result r;
+	struct rte_ether_addr mac;
+
+	assert_int_equal(rte_ether_unformat_addr(mac_s, &mac), 0);
+	fdb_key_set(&k, vni, &mac);
+	fdb_lookup_bulk(ctl_fdb(c), &kp, 1, &r);
+	return r.dest;
+}
+
+/* ---- tests --------------------------------------------------------------- */
+
+static void
+start_state_is_published(void **state)
+{
+	const struct dp_vni *v;
+
+	(void)state;
+	assert_non_null(snap);
+	assert_int_equal(snap->n_vnis, 1);
+	v = dp_vni_find(snap, 100);
+	assert_non_null(v);
+	assert_int_equal(v->n_local, 1);
+	assert_int_equal(v->local[0].port, 1);
+	assert_int_equal(v->n_flood, 1);
+	assert_true(snap->remotes[v->flood[0]].resolved);
+	assert_int_equal(snap->bind[1][CTL_UNTAGGED_SLOT], 1);
+	assert_int_equal(fdb_dest_kind(fdb_dest_of(100, "02:00:00:00:00:aa")), FDB_KIND_REMOTE);
+	assert_null(dp_vni_find(snap, 200));
+}
+
+static void
+vni_put_creates_then_replaces(void **state)
+{
+	struct conf_access a;
+	struct vtep_ip r = ip4("198.18.0.3");
+	struct conf_vni v = vni_of(200, "vm2", 200, &a, &r, 1);
+	struct conf_err err;
+	const struct dp_vni *dv;
+
+	(void)state;
+	assert_int_equal(ctl_vni_put(c, &v, &err), 1);
+	dv = dp_vni_find(snap, 200);
+	assert_non_null(dv);
+	assert_int_equal(dv->local[0].port, 2);
+	assert_int_equal(dv->local[0].vlan, 200);
+	assert_int_equal(snap->bind[2][200], (uint32_t)(dv - snap->vnis) + 1);
+	/* the same again: replaced, idempotent */
+	assert_int_equal(ctl_vni_put(c, &v, &err), 0);
+	v.learning = false;
+	assert_int_equal(ctl_vni_put(c, &v, &err), 0);
+	assert_false(dp_vni_find(snap, 200)->learning);
+	assert_int_equal(ctl_conf(c)->n_vnis, 2);
+}
+
+static void
+vni_put_binding_conflict_changes_nothing(void **state)
+{
+	struct conf_access a;
+	struct conf_vni v = vni_of(300, "vm1", CONF_VLAN_UNTAGGED, &a, NULL, 0);
+	struct conf_err err;
+	uint64_t before = snapshots();
+
+	(void)state;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ctl_vni_put(c, &v, &err), -EINVAL);
+	assert_non_null(strstr(err.field, "access"));
+	assert_true(err.reason[0] != '\0');
+	assert_null(dp_vni_find(snap, 300));
+	assert_int_equal(ctl_conf(c)->n_vnis, 1);
+	assert_int_equal(snapshots(), before);
+}
+
+static void
+vni_put_refuses_unknown_port_with_the_rules_words(void **state)
+{
+	struct conf_access a;
+	struct conf_vni v = vni_of(300, "nope", 10, &a, NULL, 0);
+	struct conf_err err;
+
+	(void)state;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ctl_vni_put(c, &v, &err), -EINVAL);
+	assert_non_null(strstr(err.field, "access[0].port"));
+	assert_non_null(strstr(err.reason, "nope"));
+}
+
+static void
+vni_del_takes_entries_and_counters(void **state)
+{
+	struct conf_access a;
+	struct conf_vni v = vni_of(200, "vm2", 5, &a, NULL, 0);
+	struct conf_fdb e;
+	struct conf_err err;
+	const struct dp_vni *dv;
+	uint16_t slot;
+	unsigned w;
+
+	(void)state;
+	assert_int_equal(ctl_vni_del(c, 200, &err), -ENOENT);
+	assert_int_equal(ctl_vni_put(c, &v, &err), 1);
+	memset(&e, 0, sizeof(e));
+	e.vni = 200;
+	memcpy(e.mac, (uint8_t[]){ 2, 0, 0, 0, 2, 1 }, 6);
+	e.is_remote = true;
+	e.remote = ip4("198.18.0.2");
+	assert_int_equal(ctl_fdb_add(c, &e, &err), 1);
+	dv = dp_vni_find(snap, 200);
+	slot = dv->slot;
+	/* the workers counted something on it */
+	for (w = 0; w < N_WORKERS; w++)
+		ctrs[w]->vni[slot].c[CTL_VNI_ENCAP_PACKETS] = 7;
+
+	assert_int_equal(ctl_vni_del(c, 200, &err), 0);
+	assert_null(dp_vni_find(snap, 200));
+	assert_int_equal(fdb_dest_of(200, "02:00:00:00:02:01"), 0);
+	assert_int_equal(ctl_conf(c)->n_fdb, 1);
+
+	/* Created again, it starts from zero, whichever slot it gets. */
+	assert_int_equal(ctl_vni_put(c, &v, &err), 1);
+	dv = dp_vni_find(snap, 200);
+	for (w = 0; w < N_WORKERS; w++)
+		assert_int_equal(ctrs[w]->vni[dv->slot].c[CTL_VNI_ENCAP_PACKETS], 0);
+}
+
+static void
+slots_are_reused(void **state)
+{
+	struct conf_access a;
+	struct conf_vni v;
+	struct conf_err err;
+	unsigned i;
+
+	(void)state;
+	/* Every slot taken, in one batch: VNI 100 and 4 095 more. */
+	assert_int_equal(ctl_batch_begin(c), 0);
+	for (i = 0; i < CTL_MAX_VNIS - 1; i++) {
+		v = i < 4094 ? vni_of(1000 + i, "vm2", (uint16_t)(i + 1), &a, NULL, 0) :
+			       vni_of(1000 + i, "vm1", 1, &a, NULL, 0);
+		assert_int_equal(ctl_vni_put(c, &v, &err), 1);
+	}
+	assert_int_equal(ctl_batch_commit(c, &err), 0);
+	assert_int_equal(snap->n_vnis, CTL_MAX_VNIS);
+	v = vni_of(99999, "vm1", 2, &a, NULL, 0);
+	assert_int_equal(ctl_vni_put(c, &v, &err), -ENOSPC);
+	/* A deleted VNI gives its slot back. */
+	assert_int_equal(ctl_vni_del(c, 1000, &err), 0);
+	v = vni_of(99999, "vm2", 1, &a, NULL, 0);
+	assert_int_equal(ctl_vni_put(c, &v, &err), 1);
+	assert_non_null(dp_vni_find(snap, 99999));
+}
+
+static void
+remotes_are_shared_and_counted(void **state)
+{
+	struct conf_access a1, a2;
+	struct vtep_ip r = ip4("198.18.0.3");
+	struct conf_vni v1 = vni_of(201, "vm2", 1, &a1, &r, 1);
+	struct conf_vni v2 = vni_of(202, "vm2", 2, &a2, &r, 1);
+	struct conf_err err;
+	const struct dp_vni *dv;
+
+	(void)state;
+	assert_int_equal(ctl_vni_put(c, &v1, &err), 1);
+	assert_int_equal(ctl_vni_put(c, &v2, &err), 1);
+	assert_int_equal(ctl_vni_del(c, 201, &err), 0);
+	/* .3 is still in 202's flood list and behind the static entry */
+	dv = dp_vni_find(snap, 202);
+	assert_int_equal(dv->n_flood, 1);
+	assert_true(snap->remotes[dv->flood[0]].resolved);
+	assert_int_equal(snap->remotes[dv->flood[0]].ip.v4, r.v4);
+	assert_int_equal(ctl_flood_add(c, 202, &r, &err), 0);   /* already there */
+	assert_int_equal(ctl_flood_del(c, 202, &r, &err), 0);
+	assert_int_equal(ctl_flood_del(c, 202, &r, &err), -ENOENT);
+	assert_int_equal(dp_vni_find(snap, 202)->n_flood, 0);
+	/* the static entry of VNI 100 still holds .3 */
+	assert_int_equal(fdb_dest_kind(fdb_dest_of(100, "02:00:00:00:00:aa")), FDB_KIND_REMOTE);
+	assert_int_equal(ctl_flood_add(c, 202, &r, &err), 1);
+	dv = dp_vni_find(snap, 202);
+	assert_int_equal(snap->remotes[dv->flood[0]].ip.v4, r.v4);
+	assert_int_equal(ctl_flood_add(c, 999, &r, &err), -ENOENT);
+}
+
+static void
+fdb_static_add_del_flush(void **state)
+{
+	struct conf_fdb e;
+	struct conf_err err;
+	struct rte_ether_addr mac;
+	struct fdb_learn_event ev;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.vni = 100;
+	memcpy(e.mac, (uint8_t[]){ 2, 0, 0, 0, 1, 1 }, 6);
+	snprintf(e.local.port, sizeof(e.local.port), "vm1");
+	e.local.vlan = CONF_VLAN_UNTAGGED;
+	assert_int_equal(ctl_fdb_add(c, &e, &err), 1);
+	assert_int_equal(ctl_fdb_add(c, &e, &err), 0);
+	assert_int_equal(fdb_dest_kind(fdb_dest_of(100, "02:00:00:00:01:01")), FDB_KIND_LOCAL);
+	e.is_remote = true;
+	e.remote = ip4("198.18.0.2");
+	assert_int_equal(ctl_fdb_add(c, &e, &err), -EEXIST);
+	e.vni = 4242;
+	assert_int_equal(ctl_fdb_add(c, &e, &err), -ENOENT);
+
+	/* a learned entry, through the ring as a worker posts it */
+	memset(&ev, 0, sizeof(ev));
+	ev.vni = 100;
+	rte_ether_unformat_addr("02:00:00:00:03:03", &ev.mac);
+	ev.kind = FDB_KIND_REMOTE;
+	ev.remote = ip4("198.18.0.2");
+	assert_int_equal(fdb_learn_post(learn, &ev, 1), 1);
+	ctl_poll(c);
+	assert_int_equal(fdb_dest_kind(fdb_dest_of(100, "02:00:00:00:03:03")), FDB_KIND_REMOTE);
+	/* learned entries are no configuration */
+	assert_int_equal(ctl_conf(c)->n_fdb, 2);
+
+	assert_int_equal(ctl_fdb_flush(c, 100, FDB_FLUSH_LEARNED, &err), 1);
+	assert_int_equal(fdb_dest_of(100, "02:00:00:00:03:03"), 0);
+	assert_int_equal(fdb_dest_kind(fdb_dest_of(100, "02:00:00:00:01:01")), FDB_KIND_LOCAL);
+
+	rte_ether_unformat_addr("02:00:00:00:01:01", &mac);
+	assert_int_equal(ctl_fdb_del(c, 100, &mac, &err), 0);
+	assert_int_equal(ctl_fdb_del(c, 100, &mac, &err), -ENOENT);
+	assert_int_equal(fdb_dest_of(100, "02:00:00:00:01:01"), 0);
+	assert_int_equal(ctl_fdb_flush(c, 100, FDB_FLUSH_STATIC, &err), 1);
+	assert_int_equal(ctl_conf(c)->n_fdb, 0);
+}
+
+static void
+batch_publishes_once_and_abort_changes_nothing(void **state)
+{
+	struct conf_access a[3];
+	struct conf_vni v;
+	struct conf_err err;
+	uint64_t before = snapshots();
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(ctl_batch_begin(c), 0);
+	assert_int_equal(ctl_batch_begin(c), -EBUSY);
+	for (i = 0; i < 3; i++) {
+		v = vni_of(500 + i, "vm2", (uint16_t)(500 + i), &a[i], NULL, 0);
+		assert_int_equal(ctl_vni_put(c, &v, &err), 1);
+	}
+	/* nothing is visible before the commit */
+	assert_null(dp_vni_find(snap, 500));
+	assert_int_equal(ctl_batch_commit(c, &err), 0);
+	assert_int_equal(snapshots(), before + 1);
+	for (i = 0; i < 3; i++)
+		assert_non_null(dp_vni_find(snap, 500 + i));
+
+	before = snapshots();
+	assert_int_equal(ctl_batch_begin(c), 0);
+	assert_int_equal(ctl_vni_del(c, 500, &err), 0);
+	ctl_batch_abort(c);
+	assert_non_null(dp_vni_find(snap, 500));
+	assert_int_equal(snapshots(), before);
+
+	/* A batch with one bad operation is refused whole. */
+	assert_int_equal(ctl_batch_begin(c), 0);
+	assert_int_equal(ctl_vni_del(c, 501, &err), 0);
+	v = vni_of(600, "vm1", CONF_VLAN_UNTAGGED, &a[0], NULL, 0);  /* vm1 untagged is 100's */
+	assert_int_equal(ctl_vni_put(c, &v, &err), 1);
+	assert_int_equal(ctl_batch_commit(c, &err), -EINVAL);
+	assert_non_null(dp_vni_find(snap, 501));
+	assert_null(dp_vni_find(snap, 600));
+}
+
+static void
+underlay_set_changes_live_fields_only(void **state)
+{
+	struct conf_underlay u = ctl_conf(c)->underlay;
+	struct conf_err err;
+	const struct dp_vni *v = dp_vni_find(snap, 100);
+
+	(void)state;
+	assert_int_equal(snap->remotes[v->flood[0]].tmpl.hdr.ip.time_to_live, 64);
+	u.ttl = 9;
+	u.mtu = 1400;
+	assert_int_equal(ctl_underlay_set(c, &u, &err), 0);
+	v = dp_vni_find(snap, 100);
+	assert_int_equal(snap->remotes[v->flood[0]].tmpl.hdr.ip.time_to_live, 9);
+	assert_int_equal(snap->encap.ttl, 9);
+	assert_int_equal(snap->encap.mtu, 1400);
+	u.udp_port = 4790;
+	assert_int_equal(ctl_underlay_set(c, &u, &err), -EINVAL);
+	assert_string_equal(err.field, "underlay.udp_port");
+	assert_int_equal(ctl_conf(c)->underlay.udp_port, 4789);
+	u.udp_port = 4789;
+	u.ttl = 0;  /* out of range for the rules */
+	assert_int_equal(ctl_underlay_set(c, &u, &err), -EINVAL);
+	assert_int_equal(snap->encap.ttl, 9);
+}
+
+static void
+config_apply_dry_run_then_apply(void **state)
+{
+	static const char target_yaml[] =
+		"ports:\n"
+		"  - { name: up, devargs: net_null0, role: underlay }\n"
+		"  - { name: vm1, devargs: net_null1, role: access }\n"
+		"  - { name: vm2, devargs: net_null2, role: access }\n"
+		"underlay:\n"
+		"  port: up\n"
+		"  address: 198.18.0.1/24\n"
+		"  ttl: 32\n"
+		"  neighbors:\n"
+		"    - { ip: 198.18.0.2, mac: \"02:00:00:00:0a:02\" }\n"
+		"    - { ip: 198.18.0.3, mac: \"02:00:00:00:0a:03\" }\n"
+		"vnis:\n"
+		"  - vni: 700\n"
+		"    access: [ { port: vm2, vlan: 70 } ]\n"
+		"fdb_capacity: 1024\n";
+	char msg[512], *diff = NULL;
+	struct conf *t = conf_load_string(target_yaml, sizeof(target_yaml) - 1, "t.yaml", msg,
+					  sizeof(msg));
+	struct conf_err err;
+	uint64_t before = snapshots();
+
+	(void)state;
+	assert_non_null(t);
+	/* - vni 100, + vni 700, - its fdb entry, ~ ttl */
+	assert_int_equal(ctl_config_apply(c, t, true, &diff, &err), 4);
+	assert_non_null(strstr(diff, "+ vni 700"));
+	assert_non_null(strstr(diff, "- vni 100"));
+	free(diff);
+	assert_non_null(dp_vni_find(snap, 100));
+	assert_int_equal(snapshots(), before);
+
+	assert_int_equal(ctl_config_apply(c, t, false, NULL, &err), 4);
+	assert_null(dp_vni_find(snap, 100));
+	assert_non_null(dp_vni_find(snap, 700));
+	assert_int_equal(snap->encap.ttl, 32);
+	assert_int_equal(fdb_dest_of(100, "02:00:00:00:00:aa"), 0);
+	assert_int_equal(snapshots(), before + 1);
+	/* nothing left to do */
+	assert_int_equal(ctl_config_apply(c, t, false, NULL, &err), 0);
+	conf_free(t);
+}
+
+static void
+state_file_holds_each_change(void **state)
+{
+	char path[128], msg[512];
+	struct conf_access a;
+	struct conf_vni v = vni_of(800, "vm2", 80, &a, NULL, 0);
+	struct conf_err err;
+	struct conf *back;
+	struct stat st;
+
+	(void)state;
+	ctl_free(c);
+	snprintf(path, sizeof(path), "%s/state.yaml", state_dir);
+	unlink(path);
+	c = make(base_yaml, path);
+	/* the start is not a change */
+	assert_int_equal(stat(path, &st), -1);
+	assert_int_equal(ctl_vni_put(c, &v, &err), 1);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	back = conf_load(path, msg, sizeof(msg));
+	if (back == NULL)
+		fail_msg("%s", msg);
+	assert_int_equal(back->n_vnis, 2);
+	assert_int_equal(back->n_fdb, 1);
+	conf_free(back);
+	unlink(path);
+}
+
+static void
+state_file_failure_rolls_back(void **state)
+{
+	struct conf_access a;
+	struct conf_vni v = vni_of(900, "vm2", 90, &a, NULL, 0);
+	struct conf_err err;
+
+	(void)state;
+	ctl_free(c);
+	c = make(base_yaml, "/nonexistent-dir/vtep/state.yaml");
+	assert_int_equal(ctl_vni_put(c, &v, &err), -EIO);
+	assert_null(dp_vni_find(snap, 900));
+	assert_int_equal(ctl_conf(c)->n_vnis, 1);
+	assert_non_null(dp_vni_find(snap, 100));
+}
+
+struct call_arg {
+	int result;
+};
+
+static int
+put_from_thread(struct ctl *x, void *arg)
+{
+	struct conf_access a;
+	struct conf_vni v = vni_of(1234, "vm2", 12, &a, NULL, 0);
+	struct conf_err err;
+
+	(void)arg;
+	return ctl_vni_put(x, &v, &err);
+}
+
+static void *
+caller(void *arg)
+{
+	struct call_arg *ca = arg;
+
+	__atomic_store_n(&ca->result, ctl_call(c, put_from_thread, NULL), __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void
+call_runs_on_the_control_thread(void **state)
+{
+	struct call_arg ca = { .result = -999 };
+	pthread_t t;
+	unsigned i;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t, NULL, caller, &ca), 0);
+	/* It waits for ctl_poll(); bounded: 10 s. */
+	for (i = 0; i < 10000 && __atomic_load_n(&ca.result, __ATOMIC_ACQUIRE) == -999; i++) {
+		ctl_poll(c);
+		usleep(1000);
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(ca.result, 1);
+	assert_non_null(dp_vni_find(snap, 1234));
+	ctl_call_shutdown(c);
+	assert_int_equal(ctl_call(c, put_from_thread, NULL), -ESHUTDOWN);
+}
+
+static void
+stats_sum_the_workers(void **state)
+{
+	const struct dp_vni *v = dp_vni_find(snap, 100);
+	struct ctl_stats s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	ctrs[0]->vni[v->slot].c[CTL_VNI_DECAP_PACKETS] = 3;
+	ctrs[1]->vni[v->slot].c[CTL_VNI_DECAP_PACKETS] = 4;
+	ctrs[0]->drops[VTEP_DROP_UNKNOWN_VNI] = 2;
+	ctrs[1]->drops[VTEP_DROP_UNKNOWN_VNI] = 5;
+	ctrs[1]->port[1].c[CTL_PORT_RX_PACKETS] = 11;
+	ctrs[0]->w[CTL_WORKER_LEARN_POSTED] = 1;
+	ctrs[1]->w[CTL_WORKER_LEARN_POSTED] = 1;
+	assert_int_equal(ctl_stats_get(c, &s), 0);
+	assert_int_equal(s.n_vnis, 1);
+	assert_int_equal(s.vnis[0].c[CTL_VNI_DECAP_PACKETS], 7);
+	assert_int_equal(s.vnis[0].fdb_entries, 1);
+	assert_int_equal(s.drops[VTEP_DROP_UNKNOWN_VNI], 7);
+	assert_int_equal(s.ports[1].c[CTL_PORT_RX_PACKETS], 11);
+	assert_int_equal(s.workers[1].rx_packets, 11);
+	assert_int_equal(s.worker[CTL_WORKER_LEARN_POSTED], 2);
+	f = open_memstream(&buf, &len);
+	ctl_stats_print(c, &s, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "vni.100.decap_packets 7\n"));
+	assert_non_null(strstr(buf, "drop.unknown_vni 7\n"));
+	assert_non_null(strstr(buf, "learn.posted 2\n"));
+	assert_non_null(strstr(buf, "port.vm1.rx_packets 11\n"));
+	assert_non_null(strstr(buf, "neigh.198.18.0.2 static"));
+	assert_string_equal(ctl_vni_ctr_name(CTL_VNI_ENCAP_PACKETS), "encap_packets");
+	assert_string_equal(ctl_worker_ctr_name(CTL_WORKER_LEARN_RING_FULL), "learn.ring_full");
+	assert_true(strlen(ctl_ctr_help(CTL_SNAPSHOTS)) > 0);
+	free(buf);
+	ctl_stats_release(&s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(start_state_is_published, setup, teardown),
+		cmocka_unit_test_setup_teardown(vni_put_creates_then_replaces, setup, teardown),
+		cmocka_unit_test_setup_teardown(vni_put_binding_conflict_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(vni_put_refuses_unknown_port_with_the_rules_words, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(vni_del_takes_entries_and_counters, setup, teardown),
+		cmocka_unit_test_setup_teardown(slots_are_reused, setup, teardown),
+		cmocka_unit_test_setup_teardown(remotes_are_shared_and_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(fdb_static_add_del_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(batch_publishes_once_and_abort_changes_nothing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(underlay_set_changes_live_fields_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(config_apply_dry_run_then_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(state_file_holds_each_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(state_file_failure_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(call_runs_on_the_control_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(stats_sum_the_workers, setup, teardown),
+	};
+	size_t sz;
+	int rc;
+
+	test_eal_init();
+	sz = rte_rcu_qsbr_get_memsize(1);
+	qsbr = rte_zmalloc("qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (qsbr == NULL || rte_rcu_qsbr_init(qsbr, 1) != 0)
+		return 1;
+	learn = fdb_learn_ring_create("learn", 1024, 0);
+	if (learn == NULL)
+		return 1;
+	snprintf(state_dir, sizeof(state_dir), "/tmp/test_ctl.XXXXXX");
+	if (mkdtemp(state_dir) == NULL)
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rmdir(state_dir);
+	return rc;
+}
