@@ -485,7 +485,8 @@ ports_fn(struct ctl *c, void *arg)
 		json_t *ctr = json_object();
 
 		memset(&link, 0, sizeof(link));
-		rte_eth_link_get_nowait(p[i].id, &link);
+		if (rte_eth_dev_is_valid_port(p[i].id))
+			rte_eth_link_get_nowait(p[i].id, &link);
 		for (unsigned s = 0; s < st.n_ports; s++) {
 			if (strcmp(st.ports[s].name, p[i].name) != 0)
 				continue;
@@ -1330,7 +1331,8 @@ stats_fn(struct ctl *c, void *arg)
 	for (unsigned i = 0; i < s.n_vnis; i++)
 		json_array_append_new(vnis, vni_stats_json(&s.vnis[i]));
 	drops = json_object();
-	for (unsigned k = 0; k < VTEP_DROP_MAX; k++)
+	/* From 1: VTEP_DROP_NONE is no reason, only the "not dropped" mark. */
+	for (unsigned k = VTEP_DROP_NONE + 1; k < VTEP_DROP_MAX; k++)
 		json_object_set_new(drops, vtep_drop_name(k), json_integer((json_int_t)s.drops[k]));
 	workers = json_array();
 	for (unsigned i = 0; i < s.n_workers; i++)

@@ -5,7 +5,9 @@
  * Allow), JSON to and from lib/conf's document tree, error bodies, field
  * paths made relative to a body, and the HTTP gate of a live server (401,
  * 404, 405, 413, 414, 415, GET /v1/health), whose answers are all given
- * before a handler would call the writer. The handlers themselves are
+ * before a handler would call the writer; then every handler against a
+ * real writer (lib/ctl on net_null-less fake ports, polled by a thread of
+ * its own, as vtepd's control lcore does). The traffic the API changes is
  * tested against a running vtepd.
  */
 #include <arpa/inet.h>
@@ -23,11 +25,18 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <cmocka.h>
+
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "api.h"
 #include "api_private.h"
 #include "conf.h"
+#include "ctl.h"
+#include "test_eal.h"
 
 #define CONF_DIR TEST_DATA_DIR "/conf"
 
@@ -758,6 +767,433 @@ port_in_use_is_reported(void **state)
 	assert_null(api_start(&p, err, sizeof(err)));
 }
 
+/* ---- the handlers, against a writer ----------------------------------- */
+
+#define N_WORKERS 2
+
+static const char base_yaml[] =
+	"ports:\n"
+	"  - { name: up, devargs: net_null0, role: underlay }\n"
+	"  - { name: vm1, devargs: net_null1, role: access }\n"
+	"  - { name: vm2, devargs: net_null2, role: access }\n"
+	"underlay:\n"
+	"  port: up\n"
+	"  address: 198.18.0.1/24\n"
+	"  neighbors:\n"
+	"    - { ip: 198.18.0.2, mac: \"02:00:00:00:0a:02\" }\n"
+	"vnis:\n"
+	"  - vni: 100\n"
+	"    access: [ { port: vm1, vlan: untagged } ]\n"
+	"    remotes: [ 198.18.0.2 ]\n"
+	"fdb:\n"
+	"  - { vni: 100, mac: \"02:00:00:00:00:aa\", remote: 198.18.0.3 }\n"
+	"fdb_capacity: 1024\n";
+
+static struct {
+	struct rte_rcu_qsbr *qsbr;
+	struct rte_ring *learn;
+	struct dp_counters blocks[N_WORKERS];
+	struct dp_counters *ctrs[N_WORKERS];
+	struct dp_snap *snap;
+	struct conf *conf;
+	struct ctl *ctl;
+	struct api *api;
+	pthread_t poller;
+	volatile int stop;
+} w;
+
+static uint64_t
+fake_clock(void *arg)
+{
+	(void)arg;
+	return 1000;
+}
+
+static void *
+poll_loop(void *arg)
+{
+	(void)arg;
+	while (!w.stop) {
+		ctl_poll(w.ctl);
+		usleep(200);
+	}
+	return NULL;
+}
+
+static int
+writer_setup(void **state)
+{
+	struct ctl_port ports[3] = {
+		{ .name = "up", .id = 0, .underlay = true,
+		  .mac = { .addr_bytes = { 0x02, 0, 0, 0, 0x0a, 0x01 } }, .n_rxq = 1 },
+		{ .name = "vm1", .id = 1, .n_rxq = 1 },
+		{ .name = "vm2", .id = 2, .n_rxq = 1 },
+	};
+	struct ctl_params p = {
+		.ports = ports, .n_ports = 3, .underlay = 0,
+		.snap = &w.snap, .counters = w.ctrs, .n_workers = N_WORKERS,
+		.clock_ms = fake_clock,
+	};
+	struct api_params ap = {
+		.conf = &test_conf, .version = "9.9.9", .n_workers = N_WORKERS,
+	};
+	struct conf_err e;
+	char msg[512];
+
+	(void)state;
+	test_eal_init();
+	if (w.qsbr == NULL) {
+		size_t sz = rte_rcu_qsbr_get_memsize(1);
+
+		w.qsbr = rte_zmalloc("qsbr", sz, RTE_CACHE_LINE_SIZE);
+		if (w.qsbr == NULL || rte_rcu_qsbr_init(w.qsbr, 1) != 0)
+			return -1;
+		w.learn = fdb_learn_ring_create("learn", 1024, 0);
+		if (w.learn == NULL)
+			return -1;
+		for (unsigned i = 0; i < N_WORKERS; i++) {
+			w.blocks[i].vni = calloc(CTL_MAX_VNIS, sizeof(struct vni_ctr));
+			w.ctrs[i] = &w.blocks[i];
+		}
+	}
+	p.qsbr = w.qsbr;
+	p.learn = w.learn;
+	w.conf = conf_load_string(base_yaml, strlen(base_yaml), "test.yaml", msg, sizeof(msg));
+	if (w.conf == NULL) {
+		fprintf(stderr, "%s\n", msg);
+		return -1;
+	}
+	p.conf = w.conf;
+	w.ctl = ctl_create(&p, &e);
+	if (w.ctl == NULL) {
+		fprintf(stderr, "ctl_create: %s: %s\n", e.field, e.reason);
+		return -1;
+	}
+	w.stop = 0;
+	if (pthread_create(&w.poller, NULL, poll_loop, NULL) != 0)
+		return -1;
+	ap.ctl = w.ctl;
+	w.api = api_start(&ap, err, sizeof(err));
+	if (w.api == NULL) {
+		fprintf(stderr, "api_start: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+writer_teardown(void **state)
+{
+	(void)state;
+	ctl_call_shutdown(w.ctl);
+	api_stop(w.api);
+	w.stop = 1;
+	pthread_join(w.poller, NULL);
+	ctl_free(w.ctl);
+	conf_free(w.conf);
+	return 0;
+}
+
+static struct answer ans;
+static json_t *body;
+
+/* One request to the writer's server; @p ctype NULL: application/json when
+ * there is a body. Leaves the answer in ans, its JSON (or NULL) in body. */
+static int
+req(const char *method, const char *path, const char *ctype, const char *data)
+{
+	static char buf[1 << 16];
+	size_t len = data ? strlen(data) : 0;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+		     "%s%s%s" "Content-Length: %zu\r\n\r\n%s", method, path,
+		     data ? "Content-Type: " : "", data ? (ctype ? ctype : "application/json") : "",
+		     data ? "\r\n" : "", len, data ? data : "");
+	assert_true(n > 0 && (size_t)n < sizeof(buf));
+	http(api_port(w.api), buf, (size_t)n, &ans);
+	json_decref(body);
+	body = json_loads(ans.body, JSON_DECODE_ANY, NULL);
+	if (getenv("TEST_API_VERBOSE"))
+		fprintf(stderr, "%s %s %s\n-> %d %s", method, path, data ? data : "", ans.status,
+			ans.body);
+	return ans.status;
+}
+
+static const char *
+str(const char *key)
+{
+	const char *s = json_string_value(json_object_get(body, key));
+
+	return s ? s : "(none)";
+}
+
+/* The answer is an error with this status, field (NULL: none) and a
+ * reason containing @p part. */
+static void
+refused(int status, const char *field, const char *part)
+{
+	if (ans.status != status)
+		fail_msg("status %d, not %d: %s", ans.status, status, ans.body);
+	if (field == NULL && json_object_get(body, "field"))
+		fail_msg("a field where none was due: %s", ans.body);
+	if (field && strcmp(str("field"), field) != 0)
+		fail_msg("field %s, not %s: %s", str("field"), field, ans.body);
+	if (strstr(str("error"), part) == NULL)
+		fail_msg("\"%s\" not in the reason: %s", part, ans.body);
+}
+
+static void
+handlers_vni_lifecycle(void **state)
+{
+	const char *vni200 = "{\"access\":[{\"port\":\"vm2\",\"vlan\":200}],"
+			     "\"remotes\":[\"198.18.0.2\"]}";
+
+	(void)state;
+	assert_int_equal(req("GET", "/v1/vnis", NULL, NULL), 200);
+	assert_int_equal(json_array_size(json_object_get(body, "vnis")), 1);
+	assert_int_equal(req("PUT", "/v1/vnis/200", NULL, vni200), 201);
+	assert_int_equal(json_integer_value(json_object_get(body, "vni")), 200);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+		json_object_get(body, "access"), 0), "vlan")), 200);
+	/* Idempotent: the same PUT again replaces with the same. */
+	assert_int_equal(req("PUT", "/v1/vnis/200", NULL, vni200), 200);
+	assert_int_equal(req("GET", "/v1/vnis/200", NULL, NULL), 200);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(body, "remotes"), 0)),
+			    "198.18.0.2");
+	assert_int_equal(req("POST", "/v1/vnis", NULL,
+			     "{\"vni\":200,\"access\":[{\"port\":\"vm2\",\"vlan\":200}]}"), 409);
+	refused(409, "vni", "exists");
+	assert_int_equal(req("POST", "/v1/vnis", NULL,
+			     "{\"vni\":300,\"access\":[{\"port\":\"vm2\",\"vlan\":300}]}"), 201);
+	assert_int_equal(req("GET", "/v1/vnis", NULL, NULL), 200);
+	assert_int_equal(json_array_size(json_object_get(body, "vnis")), 3);
+	assert_int_equal(req("DELETE", "/v1/vnis/200", NULL, NULL), 204);
+	assert_int_equal(req("DELETE", "/v1/vnis/200", NULL, NULL), 404);
+	refused(404, "vni", "no VNI 200");
+	assert_int_equal(req("GET", "/v1/vnis/200", NULL, NULL), 404);
+	assert_int_equal(req("GET", "/v1/vnis/0", NULL, NULL), 400);
+	refused(400, "vni", "not a VNI");
+	assert_int_equal(req("DELETE", "/v1/vnis/300", NULL, NULL), 204);
+}
+
+static void
+handlers_refuse_bodies_with_the_rules_words(void **state)
+{
+	(void)state;
+	req("PUT", "/v1/vnis/200", NULL, "{\"access\":[{\"port\":\"vm2\",\"vlan\":4095}]}");
+	refused(400, "access[0].vlan", "4095 is not a VLAN id");
+	req("PUT", "/v1/vnis/200", NULL, "{\"access\":[{\"port\":\"vm2\"}],\"bogus\":1}");
+	refused(400, "bogus", "unknown field");
+	req("PUT", "/v1/vnis/200", NULL, "{\"access\":[{\"port\":\"vm2\",\"vlan\":\"200\"}]}");
+	assert_int_equal(ans.status, 400);
+	assert_string_equal(str("field"), "access[0].vlan");
+	req("PUT", "/v1/vnis/200", NULL, "{\"access\":[{\"port\":\"vm9\"}]}");
+	refused(400, "access[0].port", "vm9");
+	/* vm1 untagged is VNI 100's */
+	req("PUT", "/v1/vnis/200", NULL, "{\"access\":[{\"port\":\"vm1\"}]}");
+	refused(409, "access[0]", "already bound to VNI 100");
+	req("PUT", "/v1/vnis/200", NULL, "{\"vni\":201,\"access\":[{\"port\":\"vm2\"}]}");
+	refused(400, "vni", "differs");
+	req("PUT", "/v1/vnis/200", NULL, "{\"access\":[{\"port\":\"vm2\"}],}");
+	refused(400, NULL, "invalid JSON at line 1");
+	req("PUT", "/v1/vnis/200", NULL, "{\"access\":[],\"access\":[]}");
+	refused(400, NULL, "duplicate");
+	req("PUT", "/v1/vnis/200", NULL, "[1]");
+	refused(400, NULL, "expected a mapping");
+	req("PUT", "/v1/vnis/200", NULL, NULL);
+	refused(400, NULL, "body is required");
+	req("PUT", "/v1/vnis/200", "application/yaml", "access: []");
+	assert_int_equal(ans.status, 415);
+	req("POST", "/v1/vnis", NULL, "{\"access\":[{\"port\":\"vm2\"}]}");
+	refused(400, "vni", "required");
+	/* Nothing of it changed anything. */
+	assert_int_equal(req("GET", "/v1/vnis", NULL, NULL), 200);
+	assert_int_equal(json_array_size(json_object_get(body, "vnis")), 1);
+}
+
+static void
+handlers_fdb(void **state)
+{
+	json_t *e;
+
+	(void)state;
+	assert_int_equal(req("POST", "/v1/vnis/100/fdb", NULL,
+			     "{\"mac\":\"02:00:00:00:00:bb\",\"remote\":\"198.18.0.2\"}"), 201);
+	assert_int_equal(json_integer_value(json_object_get(body, "added")), 1);
+	/* Again, the same: nothing changes. Another destination: a conflict. */
+	assert_int_equal(req("POST", "/v1/vnis/100/fdb", NULL,
+			     "{\"mac\":\"02:00:00:00:00:BB\",\"remote\":\"198.18.0.2\"}"), 200);
+	assert_int_equal(json_integer_value(json_object_get(body, "existing")), 1);
+	req("POST", "/v1/vnis/100/fdb", NULL,
+	    "{\"mac\":\"02:00:00:00:00:bb\",\"remote\":\"198.18.0.4\"}");
+	assert_int_equal(ans.status, 409);
+	/* A list is all or nothing, and a refusal names the entry. */
+	req("POST", "/v1/vnis/100/fdb", NULL,
+	    "[{\"mac\":\"02:00:00:00:00:c1\",\"remote\":\"198.18.0.2\"},"
+	    "{\"mac\":\"02:00:00:00:00:zz\",\"remote\":\"198.18.0.2\"}]");
+	refused(400, "[1].mac", "02:00:00:00:00:zz");
+	req("POST", "/v1/vnis/100/fdb", NULL,
+	    "{\"mac\":\"02:00:00:00:00:c1\",\"port\":\"vm2\"}");
+	assert_int_equal(ans.status, 400);
+	assert_int_equal(req("POST", "/v1/vnis/100/fdb", NULL,
+			     "[{\"mac\":\"02:00:00:00:00:c1\",\"remote\":\"198.18.0.2\"},"
+			     "{\"mac\":\"02:00:00:00:00:c2\",\"port\":\"vm1\"}]"), 201);
+	assert_int_equal(json_integer_value(json_object_get(body, "added")), 2);
+	assert_int_equal(req("GET", "/v1/vnis/100/fdb?type=static", NULL, NULL), 200);
+	assert_int_equal(json_array_size(json_object_get(body, "fdb")), 4);
+	e = json_array_get(json_object_get(body, "fdb"), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "type")), "static");
+	assert_true(json_is_integer(json_object_get(e, "age_s")));
+	assert_int_equal(req("GET", "/v1/vnis/100/fdb?type=learned", NULL, NULL), 200);
+	assert_int_equal(json_array_size(json_object_get(body, "fdb")), 0);
+	req("GET", "/v1/vnis/100/fdb?type=other", NULL, NULL);
+	refused(400, "type", "static or learned");
+	assert_int_equal(req("DELETE", "/v1/vnis/100/fdb/02:00:00:00:00:c2", NULL, NULL), 204);
+	assert_int_equal(req("DELETE", "/v1/vnis/100/fdb/02:00:00:00:00:c2", NULL, NULL), 404);
+	refused(404, "mac", "no entry");
+	req("DELETE", "/v1/vnis/100/fdb/nope", NULL, NULL);
+	refused(400, "mac", "not a MAC");
+	assert_int_equal(req("DELETE", "/v1/vnis/100/fdb?type=learned", NULL, NULL), 200);
+	assert_int_equal(json_integer_value(json_object_get(body, "flushed")), 0);
+	req("DELETE", "/v1/vnis/100/fdb", NULL, NULL);
+	refused(400, "type", "type=learned");
+	req("POST", "/v1/vnis/999/fdb", NULL, "{\"mac\":\"02:00:00:00:00:bb\",\"remote\":\"198.18.0.2\"}");
+	refused(404, "vni", "no VNI 999");
+	req("GET", "/v1/vnis/999/fdb", NULL, NULL);
+	refused(404, "vni", "no VNI 999");
+}
+
+static void
+handlers_flood_list(void **state)
+{
+	(void)state;
+	assert_int_equal(req("POST", "/v1/vnis/100/remotes", NULL,
+			     "{\"remote\":\"198.18.0.3\"}"), 201);
+	assert_string_equal(str("remote"), "198.18.0.3");
+	assert_int_equal(req("POST", "/v1/vnis/100/remotes", NULL,
+			     "{\"remote\":\"198.18.0.3\"}"), 200);
+	req("POST", "/v1/vnis/100/remotes", NULL, "{\"remote\":\"198.18.0.1\"}");
+	assert_int_equal(ans.status, 400);
+	assert_string_equal(str("field"), "remote");
+	req("POST", "/v1/vnis/100/remotes", NULL, "{\"remote\":\"nope\"}");
+	refused(400, "remote", "nope");
+	req("POST", "/v1/vnis/100/remotes", NULL, "{\"ip\":\"198.18.0.5\"}");
+	refused(400, "ip", "unknown field");
+	assert_int_equal(req("DELETE", "/v1/vnis/100/remotes/198.18.0.3", NULL, NULL), 204);
+	assert_int_equal(req("DELETE", "/v1/vnis/100/remotes/198.18.0.3", NULL, NULL), 404);
+	req("DELETE", "/v1/vnis/100/remotes/300.1.1.1", NULL, NULL);
+	refused(400, "ip", "not an IPv4");
+	assert_int_equal(req("GET", "/v1/vnis/100", NULL, NULL), 200);
+	assert_int_equal(json_array_size(json_object_get(body, "remotes")), 1);
+}
+
+static void
+handlers_underlay(void **state)
+{
+	(void)state;
+	assert_int_equal(req("PATCH", "/v1/underlay", NULL, "{\"ttl\":32,\"df\":false}"), 200);
+	assert_int_equal(json_integer_value(json_object_get(body, "ttl")), 32);
+	assert_true(json_is_false(json_object_get(body, "df")));
+	assert_string_equal(str("port"), "up");
+	req("PATCH", "/v1/underlay", NULL, "{\"mtu\":99}");
+	refused(400, "mtu", "out of range");
+	req("PATCH", "/v1/underlay", NULL, "{\"udp_port\":4790}");
+	assert_int_equal(ans.status, 400);
+	assert_int_equal(req("GET", "/v1/underlay", NULL, NULL), 200);
+	assert_int_equal(json_integer_value(json_object_get(body, "ttl")), 32);
+	assert_null(json_object_get(body, "udp_port"));
+}
+
+static void
+handlers_config(void **state)
+{
+	json_t *cfg, *vnis;
+	char *text;
+
+	(void)state;
+	assert_int_equal(req("GET", "/v1/config", NULL, NULL), 200);
+	cfg = json_incref(body);
+	assert_non_null(json_object_get(cfg, "ports"));
+	vnis = json_object_get(cfg, "vnis");
+	json_array_append_new(vnis, json_pack("{s:i, s:[{s:s, s:i}]}", "vni", 300, "access",
+					      "port", "vm2", "vlan", 300));
+	text = json_dumps(cfg, JSON_COMPACT);
+	assert_int_equal(req("PUT", "/v1/config?dry_run=true", NULL, text), 200);
+	assert_int_equal(json_integer_value(json_object_get(body, "changes")), 1);
+	assert_true(json_is_true(json_object_get(body, "dry_run")));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(body, "diff"), 0)),
+			    "+ vni 300");
+	assert_int_equal(req("GET", "/v1/vnis/300", NULL, NULL), 404);
+	assert_int_equal(req("PUT", "/v1/config", NULL, text), 200);
+	assert_int_equal(json_integer_value(json_object_get(body, "changes")), 1);
+	assert_int_equal(req("GET", "/v1/vnis/300", NULL, NULL), 200);
+	assert_int_equal(req("PUT", "/v1/config", NULL, text), 200);
+	assert_int_equal(json_integer_value(json_object_get(body, "changes")), 0);
+	free(text);
+	json_decref(cfg);
+	req("PUT", "/v1/config?dry_run=maybe", NULL, "{}");
+	refused(400, "dry_run", "true or false");
+	req("PUT", "/v1/config", NULL, "{\"ports\":[]}");
+	assert_int_equal(ans.status, 400);
+
+	/* YAML both ways: what GET gives, PUT takes. */
+	assert_int_equal(req("GET", "/v1/config", NULL, NULL), 200);
+	{
+		char r2[256];
+		int n = snprintf(r2, sizeof(r2), "GET /v1/config HTTP/1.1\r\nHost: x\r\n"
+				 "Connection: close\r\nAccept: application/yaml\r\n\r\n");
+
+		http(api_port(w.api), r2, (size_t)n, &ans);
+	}
+	assert_int_equal(ans.status, 200);
+	assert_non_null(strcasestr(ans.head, "Content-Type: application/yaml"));
+	assert_non_null(strstr(ans.body, "vni: 300"));
+	text = strdup(ans.body);
+	assert_int_equal(req("PUT", "/v1/config", "application/yaml", text), 200);
+	assert_int_equal(json_integer_value(json_object_get(body, "changes")), 0);
+	free(text);
+	req("PUT", "/v1/config", "application/yaml", "ports: {}\n");
+	assert_int_equal(ans.status, 400);
+	assert_string_equal(str("field"), "ports");
+	assert_int_equal(json_integer_value(json_object_get(body, "line")), 1);
+	assert_int_equal(req("DELETE", "/v1/vnis/300", NULL, NULL), 204);
+}
+
+static void
+handlers_read_state(void **state)
+{
+	json_t *p;
+
+	(void)state;
+	assert_int_equal(req("GET", "/v1/ports", NULL, NULL), 200);
+	assert_int_equal(json_array_size(json_object_get(body, "ports")), 3);
+	p = json_array_get(json_object_get(body, "ports"), 0);
+	assert_string_equal(json_string_value(json_object_get(p, "name")), "up");
+	assert_string_equal(json_string_value(json_object_get(p, "role")), "underlay");
+	assert_string_equal(json_string_value(json_object_get(p, "mac")), "02:00:00:00:0a:01");
+	assert_true(json_is_boolean(json_object_get(json_object_get(p, "link"), "up")));
+	assert_true(json_is_integer(json_object_get(json_object_get(p, "counters"), "rx_packets")));
+	assert_int_equal(req("GET", "/v1/neighbors", NULL, NULL), 200);
+	p = json_array_get(json_object_get(body, "neighbors"), 0);
+	assert_string_equal(json_string_value(json_object_get(p, "ip")), "198.18.0.2");
+	assert_string_equal(json_string_value(json_object_get(p, "state")), "static");
+	assert_string_equal(json_string_value(json_object_get(p, "mac")), "02:00:00:00:0a:02");
+	assert_int_equal(req("GET", "/v1/stats", NULL, NULL), 200);
+	assert_true(json_is_integer(json_object_get(json_object_get(body, "drops"), "unknown_vni")));
+	assert_null(json_object_get(json_object_get(body, "drops"), "none"));
+	assert_true(json_is_integer(json_object_get(json_object_get(body, "ctl"), "ctl.changes")));
+	assert_true(json_is_integer(json_object_get(json_object_get(body, "worker"), "learn.posted")));
+	assert_int_equal(json_array_size(json_object_get(body, "workers")), N_WORKERS);
+	assert_int_equal(json_array_size(json_object_get(body, "vnis")), 1);
+	assert_int_equal(req("GET", "/v1/vnis/100/stats", NULL, NULL), 200);
+	assert_int_equal(json_integer_value(json_object_get(body, "vni")), 100);
+	assert_true(json_is_integer(json_object_get(body, "encap_packets")));
+	assert_int_equal(json_integer_value(json_object_get(body, "fdb_entries")), 1);
+	assert_int_equal(req("GET", "/v1/vnis/101/stats", NULL, NULL), 404);
+	assert_int_equal(req("GET", "/v1/health", NULL, NULL), 200);
+}
+
 int
 main(void)
 {
@@ -786,6 +1222,14 @@ main(void)
 		cmocka_unit_test(gate_statuses),
 		cmocka_unit_test(chunked_body_over_the_limit),
 		cmocka_unit_test(port_in_use_is_reported),
+		cmocka_unit_test_setup_teardown(handlers_vni_lifecycle, writer_setup, writer_teardown),
+		cmocka_unit_test_setup_teardown(handlers_refuse_bodies_with_the_rules_words,
+						writer_setup, writer_teardown),
+		cmocka_unit_test_setup_teardown(handlers_fdb, writer_setup, writer_teardown),
+		cmocka_unit_test_setup_teardown(handlers_flood_list, writer_setup, writer_teardown),
+		cmocka_unit_test_setup_teardown(handlers_underlay, writer_setup, writer_teardown),
+		cmocka_unit_test_setup_teardown(handlers_config, writer_setup, writer_teardown),
+		cmocka_unit_test_setup_teardown(handlers_read_state, writer_setup, writer_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmpdir, teardown_tmpdir);
