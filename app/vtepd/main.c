@@ -52,6 +52,44 @@ usage(FILE *f)
 		"Signals: SIGUSR1 prints the counters, SIGINT/SIGTERM stop.\n");
 }
 
+/* The REST API, when the configuration has an api section. */
+static int
+api_begin(struct vtepd *d)
+{
+	const struct conf_api *a = &d->conf->api;
+	char token[API_TOKEN_MAX + 1], err[512];
+	struct api_params p;
+	struct timespec ts;
+	int rc;
+
+	if (!a->enabled)
+		return 0;
+	if (a->has_token_file) {
+		rc = api_token_read(a->token_file, token, sizeof(token), err, sizeof(err));
+		if (rc != 0) {
+			VLOG(ERR, "api: token_file %s: %s", a->token_file, err);
+			return rc;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	memset(&p, 0, sizeof(p));
+	p.ctl = d->ctl;
+	p.conf = a;
+	p.token = a->has_token_file ? token : NULL;
+	p.version = VTEP_VERSION;
+	p.start_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	p.n_workers = d->n_workers;
+	d->api = api_start(&p, err, sizeof(err));
+	explicit_bzero(token, sizeof(token));
+	if (d->api == NULL) {
+		VLOG(ERR, "api: %s", err);
+		return -EINVAL;
+	}
+	VLOG(INFO, "api: listening on %s:%u%s", a->listen_host, api_port(d->api),
+	     a->has_token_file ? "" : " without a token (loopback only)");
+	return 0;
+}
+
 static int
 run(void)
 {
@@ -232,6 +270,9 @@ main(int argc, char **argv)
 	}
 	queues_assign(&vd);
 	rc = control_init(&vd);
+	if (rc != 0)
+		goto out;
+	rc = api_begin(&vd);
 	if (rc != 0)
 		goto out;
 	rc = run();

@@ -144,6 +144,13 @@ workers_free(struct vtepd *d)
 void
 vtepd_free(struct vtepd *d)
 {
+	/* Requests waiting for the control thread fail first; then the
+	 * server stops, before the writer it calls goes away. */
+	if (d->api != NULL) {
+		ctl_call_shutdown(d->ctl);
+		api_stop(d->api);
+		d->api = NULL;
+	}
 	port_close_all(d);
 	control_fini(d);
 	workers_free(d);

@@ -16,6 +16,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "api.h"
 #include "bum.h"
 #include "conf.h"
 #include "ctl.h"
@@ -82,6 +83,7 @@ struct vtepd {
 	struct rte_ring *punt;           /* workers -> ctl: ARP, ICMP */
 	struct dp_snap *snap;            /* published: load-acquire */
 	struct ctl *ctl;
+	struct api *api;                 /* the REST API; NULL: none */
 	volatile bool quit;
 	uint64_t tsc_hz, tsc0;
 	uint64_t last_stats_ms;          /* stats_interval's clock */

@@ -1390,12 +1390,18 @@ parse_vnis(struct loader *l, const struct conf_node *root)
 	char path[PATH_BUF], ip[PATH_BUF];
 	const struct conf_node *v;
 	size_t i, n;
+	int rc;
 
-	if (member(l, root, "", "vnis", true, &v, path) < 0 || want_list(l, v, path) < 0)
+	/* No VNI is a valid start: a daemon provisioned over the API may
+	 * begin with none, and deleting the last one leaves none. */
+	rc = member(l, root, "", "vnis", false, &v, path);
+	if (rc <= 0)
+		return rc;
+	if (want_list(l, v, path) < 0)
 		return -1;
 	n = v->seq.n;
 	if (n == 0)
-		return fail(l, v, path, "at least one VNI is needed");
+		return 0;
 	l->c->vnis = alloc(l, n, sizeof(*l->c->vnis));
 	if (l->c->vnis == NULL)
 		return -1;

@@ -1600,6 +1600,8 @@ ctl_create(const struct ctl_params *p, struct conf_err *err)
 		c->p.clock_ms = tsc_ms;
 	memcpy(c->ports, p->ports, p->n_ports * sizeof(*c->ports));
 	c->p.ports = c->ports;
+	memcpy(c->counters, p->counters, p->n_workers * sizeof(*c->counters));
+	c->p.counters = c->counters;
 	pthread_mutex_init(&c->call_lock, NULL);
 	pthread_cond_init(&c->call_cond, NULL);
 	c->calls_tail = &c->calls;

@@ -51,7 +51,7 @@ struct ctl_port {
 
 struct ctl_params {
 	const struct conf *conf;         /**< the start-up configuration (copied) */
-	const struct ctl_port *ports;    /**< in the configuration's order */
+	const struct ctl_port *ports;    /**< in the configuration's order (copied) */
 	unsigned n_ports;
 	unsigned underlay;               /**< index into ports */
 	struct rte_rcu_qsbr *qsbr;       /**< the workers' */
@@ -60,7 +60,7 @@ struct ctl_params {
 	struct rte_ring *tx;             /**< ctl -> a worker; NULL: frames are counted as tx_dropped */
 	struct rte_mempool *pool;        /**< for the frames ctl sends */
 	struct dp_snap **snap;           /**< where snapshots are published (store-release) */
-	struct dp_counters *const *counters; /**< each worker's, to sum */
+	struct dp_counters *const *counters; /**< each worker's, to sum (the array is copied) */
 	unsigned n_workers;
 	/** Monotonic milliseconds; NULL: the TSC. */
 	uint64_t (*clock_ms)(void *arg);

@@ -34,6 +34,7 @@ struct ctl_call_req {
 struct ctl {
 	struct ctl_params p;
 	struct ctl_port ports[CONF_MAX_PORTS];
+	struct dp_counters *counters[CTL_MAX_WORKERS];
 	char *state_file;
 	struct conf *model;            /* the running configuration */
 	struct conf *cand;             /* the open batch's candidate; NULL: none */
