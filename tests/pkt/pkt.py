@@ -464,14 +464,15 @@ def reap_stale():
 
 
 def make_config(prefix, outdir, access, vnis, fdb="", underlay_extra="", rx_pcap=None,
-                uplink_mac=None):
+                uplink_mac=None, top_extra=""):
     """The YAML vtepd runs with: the EAL arguments, the underlay port first
     (so that it gets VTEP_MAC) on und-in, then one port per access name on
     <name>-in, each sending to <outdir>/<port>-out.pcap. vnis and fdb are
     YAML lists as text, inserted as given. rx_pcap maps a port name to a
     pcap file it reads instead of its veth: net_pcap reads a file as fast as
     it is polled, up to a whole burst at once, then nothing more. uplink_mac
-    sets the underlay port's mac field."""
+    sets the underlay port's mac field; top_extra is YAML appended at the
+    top level (an api section, say)."""
     rx_pcap = rx_pcap or {}
     eal = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf",
            "--lcores", "0@0,1@1", "--file-prefix", prefix,
@@ -499,6 +500,7 @@ def make_config(prefix, outdir, access, vnis, fdb="", underlay_extra="", rx_pcap
     if fdb:
         lines.append("fdb:")
         lines += ["  " + l for l in fdb.splitlines() if l.strip()]
+    lines += [l for l in top_extra.splitlines() if l.strip()]
     return "\n".join(lines) + "\n"
 
 
@@ -562,6 +564,8 @@ class Lab:
         # stays silent on the veths.
         sh(*ex, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
            "net.ipv6.conf.default.disable_ipv6=1")
+        # Loopback carries the REST API's connections.
+        sh("ip", "-n", self.name, "link", "set", "lo", "up")
         pairs = [("und-in", "und-peer")] + [(a + "-in", a + "-peer") for a in self.access]
         for a, b in pairs:
             sh("ip", "-n", self.name, "link", "add", a, "type", "veth", "peer", "name", b)
@@ -587,9 +591,48 @@ class Lab:
     def path(self, f):
         return os.path.join(self.dir, f)
 
-    def config(self, vnis, fdb="", underlay_extra="", rx_pcap=None, uplink_mac=None):
+    def config(self, vnis, fdb="", underlay_extra="", rx_pcap=None, uplink_mac=None,
+               top_extra=""):
         return make_config(self.name, self.dir, self.access, vnis, fdb, underlay_extra,
-                           rx_pcap, uplink_mac)
+                           rx_pcap, uplink_mac, top_extra)
+
+    # -- the REST API, on 127.0.0.1 inside the namespace --
+
+    API_PORT = 8080
+    API_YAML = "api: { listen: 127.0.0.1:8080 }"
+
+    def api(self, method, path, body=None, expect=None, timeout=30.0):
+        """One request to vtepd's API (its api section must be API_YAML);
+        returns (status, decoded JSON or None). The socket is made inside
+        the namespace, then used from here. With expect, a different status
+        fails the test."""
+        import http.client
+        import json
+        home = os.open("/proc/self/ns/net", os.O_RDONLY)
+        target = os.open("/run/netns/" + self.name, os.O_RDONLY)
+        conn = http.client.HTTPConnection("127.0.0.1", self.API_PORT, timeout=timeout)
+        try:
+            _setns(target)
+            try:
+                conn.connect()
+            finally:
+                _setns(home)
+        finally:
+            os.close(home)
+            os.close(target)
+        try:
+            data = None if body is None else json.dumps(body).encode()
+            hdrs = {"Content-Type": "application/json"} if data is not None else {}
+            conn.request(method, path, body=data, headers=hdrs)
+            r = conn.getresponse()
+            raw = r.read()
+        finally:
+            conn.close()
+        doc = json.loads(raw) if raw else None
+        if expect is not None and r.status != expect:
+            raise TestFailure("%s %s: status %d, expected %d: %s" %
+                              (method, path, r.status, expect, raw[:500]))
+        return r.status, doc
 
     # -- vtepd --
 
