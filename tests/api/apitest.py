@@ -242,16 +242,16 @@ class Client:
                 timeout=20.0, validate=True):
         """body: a dict or list (sent as JSON), str or bytes (sent as is).
         token: True (the right one), False (none) or a string. ctype: the
-        Content-Type (application/json for a dict or list body)."""
+        Content-Type of a body (default application/json)."""
         h = dict(headers or {})
         data = None
         if isinstance(body, (dict, list)):
             data = json.dumps(body).encode()
             h.setdefault("Content-Type", ctype or "application/json")
-        elif isinstance(body, str):
-            data = body.encode()
-        elif isinstance(body, bytes):
-            data = body
+        elif isinstance(body, (str, bytes)):
+            data = body.encode() if isinstance(body, str) else body
+            # urllib would send application/x-www-form-urlencoded.
+            h.setdefault("Content-Type", "application/json")
         if ctype is not None:
             h["Content-Type"] = ctype
         if token is True:
