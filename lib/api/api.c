@@ -87,7 +87,7 @@ has_body(enum api_method m)
 }
 
 /* The first call for a request: everything that can be decided from its
- * headers. Answers early when the request cannot succeed. */
+ * headers. A request that cannot succeed gets its answer here. */
 static void
 req_begin(struct api_req *r, const char *url, const char *method)
 {
@@ -131,18 +131,45 @@ req_begin(struct api_req *r, const char *url, const char *method)
 	r->want_yaml = accept && strstr(accept, "application/yaml");
 }
 
+/* Bytes of a body read and dropped, at most, before the connection is cut:
+ * enough to answer a body somewhat over the limit cleanly. */
+static size_t
+discard_max(const struct api *a)
+{
+	return 4 * a->body_limit;
+}
+
+/*
+ * Can an answer decided from the headers wait until the body is read?
+ * Answering with a body still unread makes libmicrohttpd close the
+ * connection, and a socket closed with unread data sends a reset that may
+ * destroy the answer on the client's side before it reads it. So the body
+ * is read and dropped first, unless the client waits for "100 Continue"
+ * (it has sent nothing yet) or announces more than discard_max().
+ */
+static bool
+answer_after_body(struct api_req *r)
+{
+	const char *cl = api_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	if (api_header(r, MHD_HTTP_HEADER_EXPECT))
+		return false;
+	return cl == NULL || strtoull(cl, NULL, 10) <= discard_max(r->api);
+}
+
 static void
 body_append(struct api_req *r, const char *data, size_t len)
 {
 	size_t cap;
 	char *p;
 
-	if (r->too_big)
+	if (r->too_big || r->answered) {
+		r->discarded += len;
 		return;
+	}
 	if (len > r->api->body_limit - r->body_len) {
-		/* Keep reading and dropping: answering 413 in the middle of
-		 * an upload would leave the client writing to a closed socket. */
 		r->too_big = true;
+		r->discarded = r->body_len + len;
 		free(r->body);
 		r->body = NULL;
 		r->body_len = r->body_cap = 0;
@@ -154,7 +181,7 @@ body_append(struct api_req *r, const char *data, size_t len)
 			cap *= 2;
 		p = realloc(r->body, cap);
 		if (p == NULL) {
-			r->too_big = true;
+			api_error(r, 500, NULL, "out of memory");
 			return;
 		}
 		r->body = p;
@@ -233,20 +260,19 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		r->conn = conn;
 		*con_cls = r;
 		req_begin(r, url, method);
-		/* An early answer (401, 413...) goes out without reading the
-		 * body; libmicrohttpd then closes the connection. */
-		return r->answered ? send_answer(r) : MHD_YES;
-	}
-	if (r->answered) {
-		*upload_data_size = 0;
+		if (r->answered && !answer_after_body(r))
+			return send_answer(r);
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
 		body_append(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
-		return MHD_YES;
+		/* A chunked body has no length to refuse up front. */
+		return r->discarded > discard_max(r->api) ? MHD_NO : MHD_YES;
 	}
-	if (r->too_big)
+	if (r->answered)
+		;                       /* decided from the headers, or out of memory */
+	else if (r->too_big)
 		api_error(r, 413, NULL, "the body is larger than %zu bytes", r->api->body_limit);
 	else if (r->body_len > 0 && r->ctype == API_CTYPE_NONE)
 		api_error(r, 415, NULL, "a body needs a Content-Type: application/json "

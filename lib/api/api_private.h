@@ -81,6 +81,7 @@ struct api_req {
 	char *body;                      /**< NUL-terminated */
 	size_t body_len, body_cap;
 	bool too_big;                    /**< the body went over the limit */
+	size_t discarded;                /**< body bytes read and dropped */
 	bool answered;
 	/* the answer */
 	unsigned status;

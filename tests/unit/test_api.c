@@ -676,6 +676,14 @@ token_required_elsewhere(void **state)
 	assert_error(&ans, 401, "token");
 	get(api_port(a), "/v1/secret", "Authorization: bearer " TOKEN "\r\n", &ans);
 	assert_error(&ans, 404, "no such path");
+	{
+		static const char put[] = "PUT /v1/vnis/300 HTTP/1.1\r\nHost: x\r\n"
+			"Connection: close\r\nContent-Type: application/json\r\n"
+			"Content-Length: 20\r\n\r\n{\"access\": [      ]}";
+
+		http(api_port(a), put, sizeof(put) - 1, &ans);
+		assert_error(&ans, 401, "token is required");
+	}
 	api_stop(a);
 }
 
@@ -719,6 +727,27 @@ gate_statuses(void **state)
 	n = snprintf(req, sizeof(req), "POST /v1/vnis HTTP/1.1\r\nHost: x\r\n"
 		     "Connection: close\r\nContent-Type: application/json\r\n"
 		     "Content-Length: 1000000\r\n\r\n");
+	http(port, req, (size_t)n, &ans);
+	assert_error(&ans, 413, "larger than 4096");
+
+	/* A little over: read and dropped, then refused, so that the answer
+	 * is not lost to a reset of a socket closed with data unread. */
+	{
+		static char big[8192];
+		size_t len;
+
+		len = (size_t)snprintf(big, sizeof(big), "POST /v1/vnis HTTP/1.1\r\nHost: x\r\n"
+				       "Connection: close\r\nContent-Type: application/json\r\n"
+				       "Content-Length: 5000\r\n\r\n");
+		memset(big + len, ' ', 5000);
+		http(port, big, len + 5000, &ans);
+		assert_error(&ans, 413, "larger than 4096");
+	}
+
+	/* A client that waits for 100 Continue is answered at once. */
+	n = snprintf(req, sizeof(req), "POST /v1/vnis HTTP/1.1\r\nHost: x\r\n"
+		     "Connection: close\r\nContent-Type: application/json\r\n"
+		     "Expect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
 	http(port, req, (size_t)n, &ans);
 	assert_error(&ans, 413, "larger than 4096");
 	api_stop(a);
