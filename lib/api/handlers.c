@@ -329,15 +329,17 @@ validate(struct api_req *r, struct conf_node *cand, const char *prefix)
 {
 	struct conf_err err = { 0 };
 	struct conf *cf;
+	int rc;
 
 	if (cand == NULL) {
 		api_error(r, 500, NULL, "out of memory");
 		return NULL;
 	}
 	cf = conf_from_node(cand, &err);
+	rc = cf == NULL && errno == ENOMEM ? -ENOMEM : -EINVAL;
 	conf_node_free(cand);
 	if (cf == NULL)
-		api_conf_error(r, errno == ENOMEM ? -ENOMEM : -EINVAL, &err, prefix);
+		api_conf_error(r, rc, &err, prefix);
 	return cf;
 }
 
@@ -466,6 +468,16 @@ struct json_call {
 	json_t *out;
 };
 
+/* A port's counters into @o: the .def's, then the PMD's. */
+static void
+port_ctr_set(json_t *o, const struct ctl_port_stats *ps)
+{
+	for (unsigned k = 0; k < CTL_PORT_CTR_MAX; k++)
+		json_object_set_new(o, ctl_port_ctr_name(k), json_integer((json_int_t)ps->c[k]));
+	json_object_set_new(o, "rx_missed", json_integer((json_int_t)ps->rx_missed));
+	json_object_set_new(o, "rx_nombuf", json_integer((json_int_t)ps->rx_nombuf));
+}
+
 static int
 ports_fn(struct ctl *c, void *arg)
 {
@@ -490,13 +502,7 @@ ports_fn(struct ctl *c, void *arg)
 		for (unsigned s = 0; s < st.n_ports; s++) {
 			if (strcmp(st.ports[s].name, p[i].name) != 0)
 				continue;
-			for (unsigned k = 0; k < CTL_PORT_CTR_MAX; k++)
-				json_object_set_new(ctr, ctl_port_ctr_name(k),
-						    json_integer((json_int_t)st.ports[s].c[k]));
-			json_object_set_new(ctr, "rx_missed",
-					    json_integer((json_int_t)st.ports[s].rx_missed));
-			json_object_set_new(ctr, "rx_nombuf",
-					    json_integer((json_int_t)st.ports[s].rx_nombuf));
+			port_ctr_set(ctr, &st.ports[s]);
 		}
 		json_array_append_new(o->out, json_pack("{s:s, s:s, s:o, s:i, s:{s:b, s:I}, s:o}",
 			"name", p[i].name,
@@ -1320,11 +1326,7 @@ stats_fn(struct ctl *c, void *arg)
 	for (unsigned i = 0; i < s.n_ports; i++) {
 		json_t *p = json_pack("{s:s}", "name", s.ports[i].name);
 
-		for (unsigned k = 0; k < CTL_PORT_CTR_MAX; k++)
-			json_object_set_new(p, ctl_port_ctr_name(k),
-					    json_integer((json_int_t)s.ports[i].c[k]));
-		json_object_set_new(p, "rx_missed", json_integer((json_int_t)s.ports[i].rx_missed));
-		json_object_set_new(p, "rx_nombuf", json_integer((json_int_t)s.ports[i].rx_nombuf));
+		port_ctr_set(p, &s.ports[i]);
 		json_array_append_new(ports, p);
 	}
 	vnis = json_array();
