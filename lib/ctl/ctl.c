@@ -69,6 +69,85 @@ fail(struct conf_err *err, int rc, const char *field, const char *fmt, ...)
 	return rc;
 }
 
+/* ---- VNI maps ------------------------------------------------------------ */
+
+static void
+vmap_free(struct vmap *m)
+{
+	free(m->key);
+	free(m->val);
+	memset(m, 0, sizeof(*m));
+}
+
+static int
+vmap_init(struct vmap *m, uint32_t n)
+{
+	uint32_t size = 16;
+
+	vmap_free(m);
+	while (size < n * 2)
+		size *= 2;
+	m->key = calloc(size, sizeof(*m->key));
+	m->val = calloc(size, sizeof(*m->val));
+	if (m->key == NULL || m->val == NULL) {
+		vmap_free(m);
+		return -ENOMEM;
+	}
+	m->mask = size - 1;
+	return 0;
+}
+
+static int
+vmap_put(struct vmap *m, uint32_t key, uint32_t val)
+{
+	uint32_t i;
+
+	if (m->key == NULL || (m->n + 1) * 2 > m->mask + 1) {
+		struct vmap g = { 0 };
+
+		if (vmap_init(&g, (m->n + 1) * 2) != 0)
+			return -ENOMEM;
+		for (i = 0; m->key != NULL && i <= m->mask; i++)
+			if (m->key[i] != 0)
+				vmap_put(&g, m->key[i], m->val[i]);
+		vmap_free(m);
+		*m = g;
+	}
+	for (i = (key * 0x9e3779b1u) & m->mask; m->key[i] != 0 && m->key[i] != key;
+	     i = (i + 1) & m->mask)
+		;
+	if (m->key[i] == 0)
+		m->n++;
+	m->key[i] = key;
+	m->val[i] = val;
+	return 0;
+}
+
+static int64_t
+vmap_get(const struct vmap *m, uint32_t key)
+{
+	uint32_t i;
+
+	if (m->key == NULL)
+		return -1;
+	for (i = (key * 0x9e3779b1u) & m->mask; m->key[i] != 0; i = (i + 1) & m->mask)
+		if (m->key[i] == key)
+			return m->val[i];
+	return -1;
+}
+
+/* VNI -> index into cf->vnis. */
+static int
+vmap_of_conf(struct vmap *m, const struct conf *cf)
+{
+	unsigned i;
+	int rc = vmap_init(m, cf->n_vnis);
+
+	for (i = 0; rc == 0 && i < cf->n_vnis; i++)
+		rc = vmap_put(m, cf->vnis[i].vni, i);
+	return rc;
+}
+
 /* ---- remotes ------------------------------------------------------------- */
 
 static uint32_t
@@ -248,12 +327,9 @@ fdb_removed(void *arg, uint32_t vni, const struct rte_ether_addr *mac, uint64_t 
 static int
 slot_find(const struct ctl *c, uint32_t vni)
 {
-	unsigned i;
+	int64_t s = vmap_get(&c->slot_of, vni);
 
-	for (i = 0; i < CTL_MAX_VNIS; i++)
-		if (c->slot_vni[i] == vni && !c->slot_dying[i])
-			return (int)i;
-	return -1;
+	return s >= 0 && c->slot_vni[s] == vni && !c->slot_dying[s] ? (int)s : -1;
 }
 
 /* A free slot for @vni, its counters zeroed: a VNI created again starts
@@ -267,6 +343,8 @@ slot_alloc(struct ctl *c, uint32_t vni)
 	for (i = 0; i < CTL_MAX_VNIS; i++) {
 		if (c->slot_vni[i] != 0 || c->slot_dying[i])
 			continue;
+		if (vmap_put(&c->slot_of, vni, i) != 0)
+			return -ENOMEM;
 		for (w = 0; w < c->p.n_workers; w++)
 			memset(&c->p.counters[w]->vni[i], 0, sizeof(struct vni_ctr));
 		c->slot_vni[i] = vni;
@@ -284,6 +362,18 @@ slot_free(struct ctl *c, uint32_t vni)
 		c->slot_dying[s] = true;
 		c->dying = true;
 	}
+}
+
+/* The map again from the slots in use: after freed ones were released. */
+static void
+slots_remap(struct ctl *c)
+{
+	unsigned i;
+
+	vmap_init(&c->slot_of, CTL_MAX_VNIS / 4);
+	for (i = 0; i < CTL_MAX_VNIS; i++)
+		if (c->slot_vni[i] != 0)
+			vmap_put(&c->slot_of, c->slot_vni[i], i);
 }
 
 /* ---- snapshots ----------------------------------------------------------- */
@@ -470,6 +560,7 @@ snap_publish(struct ctl *c)
 				c->slot_dying[i] = false;
 				c->slot_vni[i] = 0;
 			}
+		slots_remap(c);
 		/* Freed remotes leave the hash: they were skipped by lookups. */
 		if (rebuild)
 			rhash_rebuild(c, c->n_remotes);
@@ -669,9 +760,15 @@ static int
 apply(struct ctl *c, const struct conf *from, const struct conf *to)
 {
 	const struct conf_fdb **a = NULL, **b = NULL;
+	struct vmap fm = { 0 }, tm = { 0 };
 	unsigned i, j;
 	int rc = 0;
 	unsigned fresh = 0, free_slots = 0;
+
+	if (vmap_of_conf(&fm, from) != 0 || vmap_of_conf(&tm, to) != 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
 
 	if (memcmp(&from->underlay, &to->underlay, offsetof(struct conf_underlay, neighbors)) != 0)
 		c->dirty = true;
@@ -682,16 +779,19 @@ apply(struct ctl *c, const struct conf *from, const struct conf *to)
 	for (i = 0; i < CTL_MAX_VNIS; i++)
 		if (c->slot_vni[i] == 0 && !c->slot_dying[i])
 			free_slots++;
-	if (fresh > free_slots)
-		return -ENOSPC;
+	if (fresh > free_slots) {
+		rc = -ENOSPC;
+		goto out;
+	}
 	for (i = 0; i < to->n_vnis; i++) {
-		const struct conf_vni *old = vni_in(from, to->vnis[i].vni);
+		int64_t k = vmap_get(&fm, to->vnis[i].vni);
+		const struct conf_vni *old = k >= 0 ? &from->vnis[k] : NULL;
 
 		if (old != NULL && vni_same(old, &to->vnis[i]))
 			continue;
 		rc = vni_enter(c, old, &to->vnis[i]);
 		if (rc != 0)
-			return rc;
+			goto out;
 		c->dirty = true;
 	}
 
@@ -723,11 +823,13 @@ apply(struct ctl *c, const struct conf *from, const struct conf *to)
 	}
 
 	for (i = 0; i < from->n_vnis; i++)
-		if (vni_in(to, from->vnis[i].vni) == NULL) {
+		if (vmap_get(&tm, from->vnis[i].vni) < 0) {
 			vni_leave(c, &from->vnis[i]);
 			c->dirty = true;
 		}
 out:
+	vmap_free(&fm);
+	vmap_free(&tm);
 	free(a);
 	free(b);
 	return rc;
@@ -809,6 +911,8 @@ ctl_batch_begin(struct ctl *c)
 	if (c->cand == NULL)
 		return -ENOMEM;
 	c->cand_auto = false;
+	c->n_touched = 0;
+	c->touch_all = false;
 	return 0;
 }
 
@@ -874,6 +978,160 @@ commit(struct ctl *c, struct conf *next, struct conf_err *err)
 	return rc;
 }
 
+/* The batch changed VNI @vni: the commit validates its document. */
+static int
+touch(struct ctl *c, uint32_t vni)
+{
+	if (c->n_touched == c->cap_touched) {
+		unsigned cap = c->cap_touched ? c->cap_touched * 2 : 16;
+		uint32_t *t = realloc(c->touched, cap * sizeof(*t));
+
+		if (t == NULL)
+			return -ENOMEM;
+		c->touched = t;
+		c->cap_touched = cap;
+	}
+	c->touched[c->n_touched++] = vni;
+	return 0;
+}
+
+/* "vnis[3].access" of a small document -> the same field of the whole one. */
+static void
+remap_field(struct conf_err *err, const char *list, const unsigned *real, unsigned n)
+{
+	char rest[sizeof(err->field)];
+	size_t l = strlen(list);
+	unsigned k;
+	char *end;
+
+	if (strncmp(err->field, list, l) != 0 || err->field[l] != '[')
+		return;
+	k = (unsigned)strtoul(err->field + l + 1, &end, 10);
+	if (*end != ']' || k >= n)
+		return;
+	snprintf(rest, sizeof(rest), "%s", end + 1);
+	snprintf(err->field, sizeof(err->field), "%s[%u]%s", list, real[k], rest);
+}
+
+static void
+binding_fmt(char *buf, size_t size, const struct conf_access *a)
+{
+	if (a->vlan == CONF_VLAN_UNTAGGED)
+		snprintf(buf, size, "%s untagged", a->port);
+	else
+		snprintf(buf, size, "%s vlan %u", a->port, a->vlan);
+}
+
+/*
+ * Validate a batch that changed a few VNIs without reading the whole
+ * configuration through the rules: the rules see the candidate's ports and
+ * underlay with only the VNIs the batch touched and their static entries
+ * (so every field check and reference within them has the rules' words),
+ * and what spans VNIs, a binding used twice, is checked here against all
+ * of them, in the rules' words. The rest was valid before and is
+ * unchanged. @return 0 or -EINVAL with @p err filled.
+ */
+static int
+validate_touched(struct ctl *c, const struct conf *cand, struct conf_err *err)
+{
+	struct vmap cm = { 0 }, tm = { 0 }, bind = { 0 };
+	struct conf m = *cand;
+	unsigned *vidx = NULL, *fidx = NULL, i, j, nv = 0, nf = 0;
+	struct conf_node *n = NULL;
+	struct conf *v = NULL;
+	int rc = -ENOMEM;
+
+	m.vnis = NULL;
+	m.fdb = NULL;
+	if (vmap_of_conf(&cm, cand) != 0 || vmap_init(&tm, c->n_touched) != 0 ||
+	    vmap_init(&bind, 64) != 0)
+		goto out;
+	vidx = malloc((c->n_touched + 1) * sizeof(*vidx));
+	m.vnis = malloc((c->n_touched + 1) * sizeof(*m.vnis));
+	if (vidx == NULL || m.vnis == NULL)
+		goto out;
+	for (i = 0; i < c->n_touched; i++) {
+		int64_t k = vmap_get(&cm, c->touched[i]);
+
+		if (k < 0 || vmap_get(&tm, c->touched[i]) >= 0)
+			continue;   /* deleted since, or seen */
+		vmap_put(&tm, c->touched[i], nv);
+		vidx[nv] = (unsigned)k;
+		m.vnis[nv++] = cand->vnis[k];
+	}
+	m.n_vnis = nv;
+	for (i = 0; i < cand->n_fdb; i++)
+		if (vmap_get(&tm, cand->fdb[i].vni) >= 0)
+			nf++;
+	fidx = malloc((nf + 1) * sizeof(*fidx));
+	m.fdb = malloc((nf + 1) * sizeof(*m.fdb));
+	if (fidx == NULL || m.fdb == NULL)
+		goto out;
+	for (i = 0, nf = 0; i < cand->n_fdb; i++)
+		if (vmap_get(&tm, cand->fdb[i].vni) >= 0) {
+			fidx[nf] = i;
+			m.fdb[nf++] = cand->fdb[i];
+		}
+	m.n_fdb = nf;
+	n = conf_to_node(&m);
+	if (n == NULL)
+		goto out;
+	v = conf_from_node(n, err);
+	if (v == NULL) {
+		remap_field(err, "vnis", vidx, nv);
+		remap_field(err, "fdb", fidx, nf);
+		rc = -EINVAL;
+		goto out;
+	}
+	/* Bindings across VNIs, in the order the rules would meet them. */
+	for (i = 0; i < cand->n_vnis; i++) {
+		const struct conf_vni *cv = &cand->vnis[i];
+
+		if (cv->n_access > CTL_MAX_LOCAL) {
+			snprintf(err->field, sizeof(err->field), "vnis[%u].access", i);
+			snprintf(err->reason, sizeof(err->reason),
+				 "%u access bindings; vtepd takes at most %u per VNI", cv->n_access,
+				 CTL_MAX_LOCAL);
+			rc = -EINVAL;
+			goto out;
+		}
+		for (j = 0; j < cv->n_access; j++) {
+			int p = conf_port_find(cand, cv->access[j].port);
+			uint32_t key = (uint32_t)(p + 1) << 16 | cv->access[j].vlan;
+			int64_t first = vmap_get(&bind, key);
+
+			if (first >= 0) {
+				unsigned fi = (unsigned)first >> 8, fj = (unsigned)first & 0xff;
+				char b[CONF_NAME_MAX + 16];
+
+				err->line = 0;
+				binding_fmt(b, sizeof(b), &cv->access[j]);
+				snprintf(err->field, sizeof(err->field), "vnis[%u].access[%u]", i, j);
+				snprintf(err->reason, sizeof(err->reason),
+					 "%s is already bound to VNI %u (vnis[%u].access[%u])", b,
+					 cand->vnis[fi].vni, fi, fj);
+				rc = -EINVAL;
+				goto out;
+			}
+			vmap_put(&bind, key, i << 8 | j);
+		}
+	}
+	rc = 0;
+out:
+	if (rc == -ENOMEM)
+		fail(err, rc, "", "out of memory");
+	conf_free(v);
+	conf_node_free(n);
+	free(m.vnis);
+	free(m.fdb);
+	free(vidx);
+	free(fidx);
+	vmap_free(&cm);
+	vmap_free(&tm);
+	vmap_free(&bind);
+	return rc;
+}
+
 int
 ctl_batch_commit(struct ctl *c, struct conf_err *err)
 {
@@ -882,8 +1140,15 @@ ctl_batch_commit(struct ctl *c, struct conf_err *err)
 	if (cand == NULL)
 		return fail(err, -EINVAL, "", "no batch is open");
 	c->cand = NULL;
-	next = validate(cand, err);
-	conf_free(cand);
+	if (c->touch_all) {
+		next = validate(cand, err);
+		conf_free(cand);
+	} else if (validate_touched(c, cand, err) == 0) {
+		next = cand;
+	} else {
+		conf_free(cand);
+		next = NULL;
+	}
 	if (next == NULL) {
 		c->ctr[CTL_CHANGES_REFUSED]++;
 		return -EINVAL;
@@ -1010,7 +1275,7 @@ vni_put(struct ctl *c, const struct conf_vni *v, struct conf_err *err)
 
 	if (v->vni == 0 || v->vni > 16777215)
 		return fail(err, -EINVAL, "vni", "%u is not a VNI (1-16777215)", v->vni);
-	if (vni_copy(&copy, v) != 0)
+	if (touch(c, v->vni) != 0 || vni_copy(&copy, v) != 0)
 		return fail(err, -ENOMEM, "", "out of memory");
 	if (i >= 0) {
 		vni_clear(&cf->vnis[i]);
@@ -1107,6 +1372,8 @@ fdb_add(struct ctl *c, const struct conf_fdb *e, struct conf_err *err)
 			    "%02x:%02x:%02x:%02x:%02x:%02x has a static entry with another destination",
 			    e->mac[0], e->mac[1], e->mac[2], e->mac[3], e->mac[4], e->mac[5]);
 	}
+	if (touch(c, e->vni) != 0)
+		return fail(err, -ENOMEM, "", "out of memory");
 	nf = realloc(cf->fdb, (cf->n_fdb + 1) * sizeof(*nf));
 	if (nf == NULL)
 		return fail(err, -ENOMEM, "", "out of memory");
@@ -1190,6 +1457,8 @@ flood_edit(struct ctl *c, uint32_t vni, const struct vtep_ip *ip, bool add, stru
 	if (add) {
 		if (j < v->n_remotes)
 			return 0;
+		if (touch(c, vni) != 0)
+			return fail(err, -ENOMEM, "", "out of memory");
 		r = realloc(v->remotes, (v->n_remotes + 1) * sizeof(*r));
 		if (r == NULL)
 			return fail(err, -ENOMEM, "", "out of memory");
@@ -1396,6 +1665,8 @@ ctl_config_apply(struct ctl *c, const struct conf *target, bool dry_run, char **
 	}
 	underlay_live_copy(&next->underlay, &target->underlay);
 	c->cand = next;
+	c->n_touched = 0;
+	c->touch_all = true;
 	describe(c->model, next, &d);
 	if (diff != NULL) {
 		*diff = d.s != NULL ? d.s : strdup("");
@@ -1695,6 +1966,8 @@ ctl_free(struct ctl *c)
 	fdb_free(c->fdb);
 	free(c->remotes);
 	free(c->rhash);
+	free(c->touched);
+	vmap_free(&c->slot_of);
 	neigh_free(c->neighs);
 	conf_free(c->model);
 	free(c->state_file);

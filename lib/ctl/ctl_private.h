@@ -22,6 +22,14 @@ struct remote {
 	                                  no route; a user of it while used */
 };
 
+/* An open-addressing map of VNI -> value, for the writer's lookups. */
+struct vmap {
+	uint32_t *key;                 /* 0: empty (no VNI is 0) */
+	uint32_t *val;
+	uint32_t mask;
+	uint32_t n;
+};
+
 /* A call queued by another thread (ctl_call). */
 struct ctl_call_req {
 	int (*fn)(struct ctl *c, void *arg);
@@ -53,6 +61,14 @@ struct ctl {
 	 * free; a freed slot waits for a grace period (slot_dying). */
 	uint32_t slot_vni[CTL_MAX_VNIS];
 	bool slot_dying[CTL_MAX_VNIS];
+
+	/* What the open batch touched: the VNIs whose documents the commit
+	 * validates, or all of it (touch_all). */
+	uint32_t *touched;
+	unsigned n_touched, cap_touched;
+	bool touch_all;
+
+	struct vmap slot_of;           /* VNI -> counter slot */
 
 	bool dirty;                    /* the snapshot must be rebuilt */
 	bool dying;                    /* remotes or slots wait for a grace period */
