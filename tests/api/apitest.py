@@ -481,7 +481,8 @@ class Daemon:
         api.update(api_extra)
         lines.append("api:")
         for k, v in api.items():
-            lines.append("  %s: %s" % (k, _flow(v)))
+            if v is not None:          # None: leave the field out
+                lines.append("  %s: %s" % (k, _flow(v)))
         return "\n".join(lines) + "\n"
 
     # -- running --
@@ -512,6 +513,23 @@ class Daemon:
             time.sleep(0.05)
         raise TestFailure("GET %s/v1/health did not answer 200 within %.0f s (last: %s); "
                           "vtepd's output:\n%s" % (self.base, timeout, last, self.log()[-4000:]))
+
+    def start_refused(self, timeout=30.0):
+        """Start vtepd expecting it to refuse: it must exit non-zero within
+        timeout without the API answering. Returns its output."""
+        self.logf = open(self.log_path, "a")
+        self.proc = subprocess.Popen([self.vtepd, "-c", self.conf_path], stdout=self.logf,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            hung = self.kill()
+            raise TestFailure("vtepd still running %.0f s after start, expected a refusal%s;"
+                              " output:\n%s" % (timeout, "; " + hung if hung else "",
+                                                 self.log()[-3000:]))
+        self._rm_runtime()
+        check(rc != 0, "vtepd exited 0, expected a refusal; output:\n%s", self.log()[-3000:])
+        return self.log()
 
     def log(self):
         try:
