@@ -945,11 +945,22 @@ commit(struct ctl *c, struct conf *next, struct conf_err *err)
 	struct conf *prev = c->model;
 	int rc;
 
+	/* In a group of calls, the state file is written once for all of
+	 * them (calls_run()); keep where the group started to go back to. */
+	if (c->group && c->group_saved == NULL && c->state_file != NULL) {
+		c->group_saved = conf_dup(prev);
+		if (c->group_saved == NULL) {
+			conf_free(next);
+			return fail(err, -ENOMEM, "", "out of memory");
+		}
+	}
 	rc = apply(c, prev, next);
 	if (rc == 0) {
 		c->model = next;
 		rc = snap_publish(c);
-		if (rc == 0) {
+		if (rc == 0 && c->group) {
+			c->persist_due = true;
+		} else if (rc == 0) {
 			rc = persist(c);
 			if (rc != 0) {
 				c->ctr[CTL_PERSIST_ERRORS]++;
@@ -1718,27 +1729,58 @@ ctl_call_shutdown(struct ctl *c)
 	pthread_mutex_unlock(&c->call_lock);
 }
 
-/* Run what other threads queued. Each call runs outside the lock: a call
- * may take long (a whole configuration), and callers keep queueing. */
+/*
+ * Run what other threads queued, as one group: every call runs, the state
+ * file is written once for all their changes (one fsync, not one each),
+ * and only then is any of them answered. When that write fails, the
+ * group's changes are undone and each call that changed something fails
+ * with -EIO.
+ */
 static void
 calls_run(struct ctl *c)
 {
-	struct ctl_call_req *r, *next;
+	struct ctl_call_req *r, *head, *next;
+	int prc = 0;
 
 	pthread_mutex_lock(&c->call_lock);
-	r = c->calls;
+	head = c->calls;
 	c->calls = NULL;
 	c->calls_tail = &c->calls;
 	pthread_mutex_unlock(&c->call_lock);
-	for (; r != NULL; r = next) {
-		int rc = r->fn(c, r->arg);
+	if (head == NULL)
+		return;
+	c->group = true;
+	for (r = head; r != NULL; r = r->next) {
+		uint64_t before = c->ctr[CTL_CHANGES];
 
+		r->rc = r->fn(c, r->arg);
+		r->changed = c->ctr[CTL_CHANGES] != before;
 		/* A call must not leave a batch open. */
 		if (c->cand != NULL)
 			ctl_batch_abort(c);
+	}
+	c->group = false;
+	if (c->persist_due) {
+		c->persist_due = false;
+		prc = persist(c);
+		if (prc != 0 && c->group_saved != NULL) {
+			struct conf *now = c->model;
+
+			c->ctr[CTL_PERSIST_ERRORS]++;
+			apply(c, now, c->group_saved);
+			c->model = c->group_saved;
+			c->group_saved = NULL;
+			snap_publish(c);
+			conf_free(now);
+		}
+	}
+	conf_free(c->group_saved);
+	c->group_saved = NULL;
+	for (r = head; r != NULL; r = next) {
 		pthread_mutex_lock(&c->call_lock);
 		next = r->next;
-		r->rc = rc;
+		if (prc != 0 && r->changed)
+			r->rc = -EIO;
 		r->done = true;
 		pthread_cond_broadcast(&c->call_cond);
 		pthread_mutex_unlock(&c->call_lock);

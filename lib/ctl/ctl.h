@@ -167,8 +167,13 @@ int ctl_config_apply(struct ctl *c, const struct conf *target, bool dry_run, cha
 /**
  * Run @p fn(c, arg) on the control thread and return its result. Any thread
  * but the control thread may call it; it blocks until ctl_poll() has run
- * @p fn. This is how the REST API reads and changes state.
- * @return fn's result, or -ESHUTDOWN once the writer is stopping.
+ * @p fn. This is how the REST API reads and changes state. The calls
+ * queued at one ctl_poll() run as a group: the state file is written once
+ * for all their changes before any of them returns; when it cannot be,
+ * the group's changes are undone and each call that changed something
+ * returns -EIO.
+ * @return fn's result, -EIO (see above), or -ESHUTDOWN once the writer is
+ *   stopping.
  */
 int ctl_call(struct ctl *c, int (*fn)(struct ctl *c, void *arg), void *arg);
 

@@ -35,6 +35,7 @@ struct ctl_call_req {
 	int (*fn)(struct ctl *c, void *arg);
 	void *arg;
 	int rc;
+	bool changed;                  /* it committed a change */
 	bool done;
 	struct ctl_call_req *next;
 };
@@ -69,6 +70,10 @@ struct ctl {
 	bool touch_all;
 
 	struct vmap slot_of;           /* VNI -> counter slot */
+
+	bool group;                    /* running queued calls: persist once */
+	bool persist_due;              /* the group changed something */
+	struct conf *group_saved;      /* the model before the group */
 
 	bool dirty;                    /* the snapshot must be rebuilt */
 	bool dying;                    /* remotes or slots wait for a grace period */

@@ -602,6 +602,91 @@ call_runs_on_the_control_thread(void **state)
 	assert_int_equal(ctl_call(c, put_from_thread, NULL), -ESHUTDOWN);
 }
 
+struct group_arg {
+	uint32_t vni;
+	int result;
+};
+
+static int
+put_group_fn(struct ctl *x, void *arg)
+{
+	struct group_arg *g = arg;
+	struct conf_access a;
+	struct conf_vni v = vni_of(g->vni, "vm2", (uint16_t)(g->vni - 2000 + 1), &a, NULL, 0);
+	struct conf_err err;
+
+	return ctl_vni_put(x, &v, &err);
+}
+
+static void *
+group_caller(void *arg)
+{
+	struct group_arg *g = arg;
+
+	__atomic_store_n(&g->result, ctl_call(c, put_group_fn, g), __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Eight threads at once: all answered after the state file has them all
+ * (or, when it cannot be written, all refused and nothing changed). */
+static void
+run_group(struct group_arg *g, unsigned n)
+{
+	pthread_t t[8];
+	unsigned i, k, left;
+
+	for (i = 0; i < n; i++) {
+		g[i].vni = 2000 + i;
+		g[i].result = -999;
+		assert_int_equal(pthread_create(&t[i], NULL, group_caller, &g[i]), 0);
+	}
+	for (k = 0; k < 10000; k++) {
+		ctl_poll(c);
+		for (i = 0, left = 0; i < n; i++)
+			left += __atomic_load_n(&g[i].result, __ATOMIC_ACQUIRE) == -999;
+		if (left == 0)
+			break;
+		usleep(1000);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+}
+
+static void
+concurrent_calls_persist_together(void **state)
+{
+	struct group_arg g[8];
+	char path[128], msg[512];
+	struct conf *back;
+	unsigned i;
+
+	(void)state;
+	ctl_free(c);
+	snprintf(path, sizeof(path), "%s/group.yaml", state_dir);
+	unlink(path);
+	c = make(base_yaml, path);
+	run_group(g, 8);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(g[i].result, 1);
+		assert_non_null(dp_vni_find(snap, 2000 + i));
+	}
+	back = conf_load(path, msg, sizeof(msg));
+	if (back == NULL)
+		fail_msg("%s", msg);
+	assert_int_equal(back->n_vnis, 9);
+	conf_free(back);
+	unlink(path);
+
+	ctl_free(c);
+	c = make(base_yaml, "/nonexistent-dir/vtep/group.yaml");
+	run_group(g, 8);
+	for (i = 0; i < 8; i++) {
+		assert_int_equal(g[i].result, -EIO);
+		assert_null(dp_vni_find(snap, 2000 + i));
+	}
+	assert_int_equal(ctl_conf(c)->n_vnis, 1);
+}
+
 static void
 stats_sum_the_workers(void **state)
 {
@@ -662,6 +747,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(state_file_holds_each_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_file_failure_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(call_runs_on_the_control_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(concurrent_calls_persist_together, setup, teardown),
 		cmocka_unit_test_setup_teardown(stats_sum_the_workers, setup, teardown),
 	};
 	size_t sz;
