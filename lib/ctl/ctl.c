@@ -338,13 +338,17 @@ slot_find(const struct ctl *c, uint32_t vni)
 static int
 slot_alloc(struct ctl *c, uint32_t vni)
 {
-	unsigned i, w;
+	unsigned i, k, w;
 
-	for (i = 0; i < CTL_MAX_VNIS; i++) {
+	/* From where the last search ended: a run of creations does not
+	 * walk the taken slots again and again. */
+	for (k = 0; k < CTL_MAX_VNIS; k++) {
+		i = (c->slot_next + k) % CTL_MAX_VNIS;
 		if (c->slot_vni[i] != 0 || c->slot_dying[i])
 			continue;
 		if (vmap_put(&c->slot_of, vni, i) != 0)
 			return -ENOMEM;
+		c->slot_next = (i + 1) % CTL_MAX_VNIS;
 		for (w = 0; w < c->p.n_workers; w++)
 			memset(&c->p.counters[w]->vni[i], 0, sizeof(struct vni_ctr));
 		c->slot_vni[i] = vni;

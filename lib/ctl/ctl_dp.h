@@ -18,7 +18,7 @@
 #include "vtep.h"
 
 #define CTL_MAX_WORKERS 16
-#define CTL_MAX_VNIS 4096            /**< configured VNIs: counter slots */
+#define CTL_MAX_VNIS 8192            /**< configured VNIs: counter slots */
 #define CTL_MAX_LOCAL 16             /**< access bindings per VNI */
 #define CTL_VLAN_SLOTS 4097          /**< VLAN 0-4095, plus one for untagged */
 #define CTL_UNTAGGED_SLOT 4096

@@ -62,6 +62,7 @@ struct ctl {
 	 * free; a freed slot waits for a grace period (slot_dying). */
 	uint32_t slot_vni[CTL_MAX_VNIS];
 	bool slot_dying[CTL_MAX_VNIS];
+	unsigned slot_next;            /* where slot_alloc() looks first */
 
 	/* What the open batch touched: the VNIs whose documents the commit
 	 * validates, or all of it (touch_all). */

@@ -33,6 +33,7 @@ static const char base_yaml[] =
 	"  - { name: up, devargs: net_null0, role: underlay }\n"
 	"  - { name: vm1, devargs: net_null1, role: access }\n"
 	"  - { name: vm2, devargs: net_null2, role: access }\n"
+	"  - { name: vm3, devargs: net_null3, role: access }\n"
 	"underlay:\n"
 	"  port: up\n"
 	"  address: 198.18.0.1/24\n"
@@ -67,14 +68,15 @@ clock_fn(void *arg)
 static struct ctl *
 make(const char *yaml, const char *state_file)
 {
-	struct ctl_port ports[3] = {
+	struct ctl_port ports[4] = {
 		{ .name = "up", .id = 0, .underlay = true,
 		  .mac = { .addr_bytes = { 0x02, 0, 0, 0, 0x0a, 0x01 } }, .n_rxq = 1 },
 		{ .name = "vm1", .id = 1, .n_rxq = 1 },
 		{ .name = "vm2", .id = 2, .n_rxq = 1 },
+		{ .name = "vm3", .id = 3, .n_rxq = 1 },
 	};
 	struct ctl_params p = {
-		.ports = ports, .n_ports = 3, .underlay = 0, .qsbr = qsbr, .learn = learn,
+		.ports = ports, .n_ports = 4, .underlay = 0, .qsbr = qsbr, .learn = learn,
 		.snap = &snap, .counters = ctrs, .n_workers = N_WORKERS,
 		.clock_ms = clock_fn, .state_file = state_file,
 	};
@@ -304,19 +306,21 @@ slots_are_reused(void **state)
 	unsigned i;
 
 	(void)state;
-	/* Every slot taken, in one batch: VNI 100 and 4 095 more. */
+	/* Every slot taken, in one batch: VNI 100 and all but one more, on
+	 * VLANs 1-4094 of vm2, vm1, then vm3. */
+	static const char *const port[] = { "vm2", "vm1", "vm3" };
+
 	assert_int_equal(ctl_batch_begin(c), 0);
 	for (i = 0; i < CTL_MAX_VNIS - 1; i++) {
-		v = i < 4094 ? vni_of(1000 + i, "vm2", (uint16_t)(i + 1), &a, NULL, 0) :
-			       vni_of(1000 + i, "vm1", 1, &a, NULL, 0);
+		v = vni_of(10000 + i, port[i / 4094], (uint16_t)(i % 4094 + 1), &a, NULL, 0);
 		assert_int_equal(ctl_vni_put(c, &v, &err), 1);
 	}
 	assert_int_equal(ctl_batch_commit(c, &err), 0);
 	assert_int_equal(snap->n_vnis, CTL_MAX_VNIS);
-	v = vni_of(99999, "vm1", 2, &a, NULL, 0);
+	v = vni_of(99999, "vm3", 4000, &a, NULL, 0);
 	assert_int_equal(ctl_vni_put(c, &v, &err), -ENOSPC);
 	/* A deleted VNI gives its slot back. */
-	assert_int_equal(ctl_vni_del(c, 1000, &err), 0);
+	assert_int_equal(ctl_vni_del(c, 10000, &err), 0);
 	v = vni_of(99999, "vm2", 1, &a, NULL, 0);
 	assert_int_equal(ctl_vni_put(c, &v, &err), 1);
 	assert_non_null(dp_vni_find(snap, 99999));
