@@ -5,6 +5,8 @@ vtepd over /v1 (inside the lab's namespace) and checks the frames that
 follow the change, byte for byte where the harness can build them.
 """
 
+import time
+
 from pkt import (
     R2, R3, VM_A, VM_B, Lab, TestFailure, check_count, check_counters, check_drops,
     check_encap, check_frame, fdb_remote, inner_frame, outer_dst_ip,
@@ -126,3 +128,61 @@ def api_patch_ttl_changes_next_frames(ctx):
         ttls = [f[14 + 8] for f in up]
         if ttls != [64, 9]:
             raise TestFailure("outer TTLs %s, expected [64, 9]" % ttls)
+
+
+@test()
+def api_churn_loses_nothing_on_other_vnis(ctx):
+    """A fixed count of frames on VNI 100 all arrive while 4 096 other VNIs
+    are added and deleted over the API: by whole configurations (PUT
+    /v1/config, 4 096 at a time) and one request each. Counted, not
+    timed."""
+    import threading
+    n_frames = 20000
+    with ctx.lab(access=("acc", "acc2")) as lab:
+        _start(lab, vni_yaml(100, [("acc", "untagged")]), fdb=fdb_remote(100, VM_B, R2))
+        st, base = lab.api("GET", "/v1/config", expect=200)
+        others = [{"vni": 10000 + i,
+                   "access": [{"port": "acc2" if i < 4094 else "acc", "vlan": i % 4094 + 1}]}
+                  for i in range(4096)]
+        big = dict(base, vnis=base["vnis"] + others)
+        frames = [inner_frame(VM_B, VM_A, 80, sport=1000 + i % 64, seed=i % 7)
+                  for i in range(64)]
+        sent = [0]
+        errors = []
+
+        def stream():
+            try:
+                for i in range(n_frames):
+                    lab.send("acc", frames[i % 64])
+                    sent[0] += 1
+                    if i % 200 == 199:
+                        time.sleep(0.02)
+            except Exception as e:  # reported below, after the join
+                errors.append(e)
+
+        t = threading.Thread(target=stream)
+        t.start()
+        rounds = 0
+        try:
+            while t.is_alive() or rounds < 2:
+                lab.api("PUT", "/v1/config", big, expect=200)
+                lab.api("PUT", "/v1/config", base, expect=200)
+                for i in range(50):
+                    lab.api("PUT", "/v1/vnis/%d" % (20000 + i),
+                            {"access": [{"port": "acc2", "vlan": i + 1}]}, expect=201)
+                for i in range(50):
+                    lab.api("DELETE", "/v1/vnis/%d" % (20000 + i), expect=204)
+                rounds += 1
+        finally:
+            t.join(120)
+        if errors:
+            raise TestFailure("sending failed: %s" % errors[0])
+        lab.wait_rx("acc", n_frames, timeout=60)
+        c = lab.stop()
+        up = lab.out("uplink")
+        check_count("underlay output (frames on VNI 100)", up, n_frames)
+        check_counters(c, {"vni.100.encap_packets": n_frames, "port.acc.rx_packets": n_frames,
+                           "port.uplink.tx_packets": n_frames})
+        check_drops(c, {})
+        print("%d frames, %d rounds of 4 096 VNIs in and out and 100 single requests" %
+              (n_frames, rounds))
