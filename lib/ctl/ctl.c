@@ -839,6 +839,15 @@ out:
 	return rc;
 }
 
+/* The index of static entries (below) is stale once entries move. */
+static void
+fidx_forget(struct ctl *c)
+{
+	c->fidx_of = NULL;
+}
+
+static void fidx_put(struct ctl *c, uint64_t key, uint32_t val);
+
 /* ---- persistence --------------------------------------------------------- */
 
 /* Write @buf to @path as a whole or not at all: a temporary file, fsync,
@@ -917,12 +926,14 @@ ctl_batch_begin(struct ctl *c)
 	c->cand_auto = false;
 	c->n_touched = 0;
 	c->touch_all = false;
+	fidx_forget(c);
 	return 0;
 }
 
 void
 ctl_batch_abort(struct ctl *c)
 {
+	fidx_forget(c);
 	conf_free(c->cand);
 	c->cand = NULL;
 }
@@ -949,6 +960,7 @@ commit(struct ctl *c, struct conf *next, struct conf_err *err)
 	struct conf *prev = c->model;
 	int rc;
 
+	fidx_forget(c);
 	/* In a group of calls, the state file is written once for all of
 	 * them (calls_run()); keep where the group started to go back to. */
 	if (c->group && c->group_saved == NULL && c->state_file != NULL) {
@@ -1326,6 +1338,7 @@ ctl_vni_put(struct ctl *c, const struct conf_vni *v, struct conf_err *err)
 static void
 fdb_remove_at(struct conf *cf, unsigned i)
 {
+	/* Callers forget the index (fidx_forget()): entries move. */
 	cf->fdb[i] = cf->fdb[cf->n_fdb - 1];
 	cf->n_fdb--;
 }
@@ -1346,6 +1359,7 @@ vni_del(struct ctl *c, uint32_t vni, struct conf_err *err)
 	for (j = cf->n_fdb; j-- > 0;)
 		if (cf->fdb[j].vni == vni)
 			fdb_remove_at(cf, j);
+	fidx_forget(c);
 	return 0;
 }
 
@@ -1359,16 +1373,60 @@ ctl_vni_del(struct ctl *c, uint32_t vni, struct conf_err *err)
 	return op_end(c, vni_del(c, vni, err), err);
 }
 
-static int
-fdb_index(const struct conf *cf, uint32_t vni, const uint8_t mac[6])
-{
-	unsigned i;
 
+/* (VNI, MAC) -> index into the candidate's static entries, built on the
+ * batch's first look and kept while entries are only added: a bulk POST
+ * of 100 000 entries must not scan the list once per entry. */
+static int
+fidx_build(struct ctl *c, const struct conf *cf)
+{
+	uint32_t size = 64, i;
+
+	while (size < (cf->n_fdb + 1) * 2)
+		size *= 2;
+	free(c->fidx_key);
+	free(c->fidx_val);
+	c->fidx_key = calloc(size, sizeof(*c->fidx_key));
+	c->fidx_val = calloc(size, sizeof(*c->fidx_val));
+	if (c->fidx_key == NULL || c->fidx_val == NULL)
+		return -ENOMEM;
+	c->fidx_mask = size - 1;
+	c->fidx_n = 0;
+	c->fidx_of = cf;
 	for (i = 0; i < cf->n_fdb; i++)
-		if (cf->fdb[i].vni == vni && memcmp(cf->fdb[i].mac, mac, 6) == 0)
-			return (int)i;
+		fidx_put(c, fdb_key64(cf->fdb[i].vni, cf->fdb[i].mac), i);
+	return 0;
+}
+
+static void
+fidx_put(struct ctl *c, uint64_t key, uint32_t val)
+{
+	uint32_t i = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & c->fidx_mask;
+
+	while (c->fidx_key[i] != 0 && c->fidx_key[i] != key)
+		i = (i + 1) & c->fidx_mask;
+	if (c->fidx_key[i] == 0)
+		c->fidx_n++;
+	c->fidx_key[i] = key;
+	c->fidx_val[i] = val;
+}
+
+static int
+fdb_index(struct ctl *c, const struct conf *cf, uint32_t vni, const uint8_t mac[6])
+{
+	uint64_t key = fdb_key64(vni, mac);
+	uint32_t i;
+
+	if (c->fidx_of != cf || c->fidx_key == NULL || (c->fidx_n + 1) * 2 > c->fidx_mask + 1)
+		if (fidx_build(c, cf) != 0)
+			return -ENOMEM;
+	for (i = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & c->fidx_mask;
+	     c->fidx_key[i] != 0; i = (i + 1) & c->fidx_mask)
+		if (c->fidx_key[i] == key)
+			return (int)c->fidx_val[i];
 	return -1;
 }
+
 
 static int
 fdb_add(struct ctl *c, const struct conf_fdb *e, struct conf_err *err)
@@ -1379,7 +1437,9 @@ fdb_add(struct ctl *c, const struct conf_fdb *e, struct conf_err *err)
 
 	if (vni_index(cf, e->vni) < 0)
 		return fail(err, -ENOENT, "vni", "VNI %u is not configured", e->vni);
-	i = fdb_index(cf, e->vni, e->mac);
+	i = fdb_index(c, cf, e->vni, e->mac);
+	if (i == -ENOMEM)
+		return fail(err, -ENOMEM, "", "out of memory");
 	if (i >= 0) {
 		if (fdb_entry_same(&cf->fdb[i], e))
 			return 0;
@@ -1393,7 +1453,9 @@ fdb_add(struct ctl *c, const struct conf_fdb *e, struct conf_err *err)
 	if (nf == NULL)
 		return fail(err, -ENOMEM, "", "out of memory");
 	cf->fdb = nf;
-	cf->fdb[cf->n_fdb++] = *e;
+	cf->fdb[cf->n_fdb] = *e;
+	fidx_put(c, fdb_key64(e->vni, e->mac), cf->n_fdb);
+	cf->n_fdb++;
 	return 1;
 }
 
@@ -1414,12 +1476,16 @@ ctl_fdb_del(struct ctl *c, uint32_t vni, const struct rte_ether_addr *mac, struc
 
 	if (c->cand == NULL && vni_index(c->model, vni) < 0)
 		return fail(err, -ENOENT, "vni", "VNI %u is not configured", vni);
-	i = fdb_index(c->cand != NULL ? c->cand : c->model, vni, mac->addr_bytes);
+	i = fdb_index(c, c->cand != NULL ? c->cand : c->model, vni, mac->addr_bytes);
 	if (i >= 0) {
 		rc = op_begin(c);
 		if (rc != 0)
 			return fail(err, rc, "", "%s", strerror(-rc));
-		fdb_remove_at(c->cand, (unsigned)fdb_index(c->cand, vni, mac->addr_bytes));
+		i = fdb_index(c, c->cand, vni, mac->addr_bytes);
+		if (i < 0)
+			return op_end(c, fail(err, -ENOMEM, "", "out of memory"), err);
+		fdb_remove_at(c->cand, (unsigned)i);
+		fidx_forget(c);
 		return op_end(c, 0, err);
 	}
 	/* A learned entry is no configuration: delete it now. */
@@ -1446,6 +1512,7 @@ ctl_fdb_flush(struct ctl *c, uint32_t vni, unsigned what, struct conf_err *err)
 				fdb_remove_at(c->cand, j);
 				n++;
 			}
+		fidx_forget(c);
 		rc = op_end(c, 0, err);
 		if (rc < 0)
 			return rc;
@@ -2013,6 +2080,8 @@ ctl_free(struct ctl *c)
 	free(c->remotes);
 	free(c->rhash);
 	free(c->touched);
+	free(c->fidx_key);
+	free(c->fidx_val);
 	vmap_free(&c->slot_of);
 	neigh_free(c->neighs);
 	conf_free(c->model);

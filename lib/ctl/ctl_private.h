@@ -72,6 +72,12 @@ struct ctl {
 
 	struct vmap slot_of;           /* VNI -> counter slot */
 
+	/* (VNI, MAC) -> index into fidx_of's static entries (ctl.c). */
+	const struct conf *fidx_of;
+	uint64_t *fidx_key;
+	uint32_t *fidx_val;
+	uint32_t fidx_mask, fidx_n;
+
 	bool group;                    /* running queued calls: persist once */
 	bool persist_due;              /* the group changed something */
 	struct conf *group_saved;      /* the model before the group */
