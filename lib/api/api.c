@@ -94,7 +94,9 @@ req_begin(struct api_req *r, const char *url, const char *method)
 	const char *cl, *accept;
 	unsigned st;
 
-	if (strlen(url) > API_URL_MAX) {
+	/* libmicrohttpd gives the path without its query: the whole URI's
+	 * length came from on_uri(). */
+	if (strlen(url) > API_URL_MAX || r->uri_len > API_URL_MAX) {
 		api_error(r, 414, NULL, "the URL is longer than %u bytes", API_URL_MAX);
 		return;
 	}
@@ -136,7 +138,11 @@ req_begin(struct api_req *r, const char *url, const char *method)
 static size_t
 discard_max(const struct api *a)
 {
-	return 4 * a->body_limit;
+	size_t four = 4 * a->body_limit;
+
+	/* Reading and dropping a few MiB costs less than a client that
+	 * never sees why it was refused. */
+	return four > API_DISCARD_MIN ? four : API_DISCARD_MIN;
 }
 
 /*
@@ -251,10 +257,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	struct api_req *r = *con_cls;
 
 	(void)version;
-	if (r == NULL) {
-		r = calloc(1, sizeof(*r));
+	if (r == NULL || !r->started) {
+		if (r == NULL)
+			r = calloc(1, sizeof(*r));
 		if (r == NULL)
 			return MHD_NO;
+		r->started = true;
 		r->api = cls;
 		r->ctl = r->api->ctl;
 		r->conn = conn;
@@ -282,6 +290,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	if (!r->answered)
 		api_error(r, 500, NULL, "the handler gave no answer");
 	return send_answer(r);
+}
+
+/* The first thing libmicrohttpd knows of a request is its whole URI, query
+ * included: the request's state starts here, with that length. */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct api_req *r = calloc(1, sizeof(*r));
+
+	(void)cls;
+	(void)conn;
+	if (r != NULL)
+		r->uri_len = strlen(uri);
+	return r;
 }
 
 static void
@@ -411,6 +433,7 @@ api_start(const struct api_params *p, char *err, size_t errlen)
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->idle_timeout,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONN_MEMORY,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
+				MHD_OPTION_URI_LOG_CALLBACK, on_uri, a,
 				MHD_OPTION_END);
 	if (a->d == NULL) {
 		snprintf(err, errlen, "%s:%u: libmicrohttpd did not start", c->listen_host,

@@ -18,6 +18,7 @@
 
 /** Longest URL served; a longer one is answered 414. */
 #define API_URL_MAX 2048
+#define API_DISCARD_MIN (16u << 20)    /**< refused bodies up to this are read, then dropped */
 /** Path parameters of one route ({vni}, {mac}). */
 #define API_MAX_PARAMS 2
 #define API_PARAM_MAX 64
@@ -72,6 +73,8 @@ struct api_match {
 
 /** A request being served, from its first header to its answer. */
 struct api_req {
+	bool started;                    /**< on_request() has seen it */
+	size_t uri_len;                  /**< the whole URI, query included */
 	struct api *api;
 	struct ctl *ctl;
 	void *conn;                      /**< struct MHD_Connection */

@@ -151,5 +151,11 @@ api_ctype_parse(const char *s)
 		return API_CTYPE_JSON;
 	if (len == strlen("application/yaml") && strncasecmp(s, "application/yaml", len) == 0)
 		return API_CTYPE_YAML;
+	/* What curl -d sends unless told otherwise: the body is read as
+	 * JSON (which must then parse), so that the examples of a curl
+	 * session work as typed. */
+	if (len == strlen("application/x-www-form-urlencoded") &&
+	    strncasecmp(s, "application/x-www-form-urlencoded", len) == 0)
+		return API_CTYPE_JSON;
 	return API_CTYPE_OTHER;
 }

@@ -142,24 +142,72 @@ conf_vni_find(const struct conf *cf, uint32_t vni, size_t *index)
 
 /* ---- the running configuration as a tree ------------------------------ */
 
+/* How much of the running configuration a handler needs as a document. */
+enum tree_scope {
+	TREE_ALL,      /* everything */
+	TREE_NO_VNIS,  /* no VNI and no static entry */
+	TREE_VNI,      /* only VNI @vni (if it exists) and its static entries */
+};
+
 struct tree_call {
+	enum tree_scope scope;
+	uint32_t vni;
 	struct conf_node *root;
 };
 
+/*
+ * A write is validated with the rules on a document of the running
+ * configuration holding the body at its place. Rendering and checking all
+ * of a configuration of thousands of VNIs for each request made a request
+ * cost grow with the configuration; a write to one VNI is checked with
+ * that VNI only, and the writer checks what spans VNIs (a binding used
+ * twice) when it commits, in the same words.
+ */
 static int
 tree_fn(struct ctl *c, void *arg)
 {
 	struct tree_call *t = arg;
+	const struct conf *cf = ctl_conf(c);
+	struct conf m;
+	unsigned i, n = 0;
 
-	t->root = conf_to_node(ctl_conf(c));
+	if (t->scope == TREE_ALL) {
+		t->root = conf_to_node(cf);
+		return t->root ? 0 : -ENOMEM;
+	}
+	m = *cf;
+	m.vnis = NULL;
+	m.n_vnis = 0;
+	m.fdb = NULL;
+	m.n_fdb = 0;
+	if (t->scope == TREE_VNI) {
+		for (i = 0; i < cf->n_vnis; i++)
+			if (cf->vnis[i].vni == t->vni) {
+				m.vnis = &cf->vnis[i];
+				m.n_vnis = 1;
+			}
+		for (i = 0; i < cf->n_fdb; i++)
+			n += cf->fdb[i].vni == t->vni;
+		if (n != 0) {
+			m.fdb = malloc(n * sizeof(*m.fdb));
+			if (m.fdb == NULL)
+				return -ENOMEM;
+			for (i = 0; i < cf->n_fdb; i++)
+				if (cf->fdb[i].vni == t->vni)
+					m.fdb[m.n_fdb++] = cf->fdb[i];
+		}
+	}
+	t->root = conf_to_node(&m);
+	free(m.fdb);
 	return t->root ? 0 : -ENOMEM;
 }
 
-/* The running configuration as a document; NULL once answered. */
+/* The running configuration as a document, as much as @scope says; NULL
+ * once answered. */
 static struct conf_node *
-running_tree(struct api_req *r)
+running_scoped(struct api_req *r, enum tree_scope scope, uint32_t vni)
 {
-	struct tree_call t = { NULL };
+	struct tree_call t = { .scope = scope, .vni = vni };
 	int rc = call(r, tree_fn, &t);
 
 	if (rc == -ESHUTDOWN)
@@ -169,6 +217,12 @@ running_tree(struct api_req *r)
 		return NULL;
 	}
 	return t.root;
+}
+
+static struct conf_node *
+running_tree(struct api_req *r)
+{
+	return running_scoped(r, TREE_ALL, 0);
 }
 
 /* A copy of @seq (NULL: empty) with item @i replaced by @item, or appended
@@ -400,7 +454,7 @@ void api_h_underlay_get(struct api_req *r);
 void
 api_h_underlay_get(struct api_req *r)
 {
-	struct conf_node *root = running_tree(r);
+	struct conf_node *root = running_scoped(r, TREE_NO_VNIS, 0);
 
 	if (root == NULL)
 		return;
@@ -440,7 +494,7 @@ api_h_underlay_patch(struct api_req *r)
 		api_error(r, 400, NULL, "expected a mapping of underlay fields");
 		return;
 	}
-	root = running_tree(r);
+	root = running_scoped(r, TREE_NO_VNIS, 0);
 	if (root == NULL) {
 		conf_node_free(body);
 		return;
@@ -682,7 +736,7 @@ vni_write(struct api_req *r, uint32_t vni, bool create_only)
 	if (vni == 0 && t != NULL)
 		vni = bv;
 
-	root = running_tree(r);
+	root = running_scoped(r, vni != 0 ? TREE_VNI : TREE_NO_VNIS, vni);
 	if (root == NULL) {
 		conf_node_free(body);
 		return;
@@ -1012,7 +1066,7 @@ api_h_fdb_post(struct api_req *r)
 		api_error(r, 400, NULL, "an empty list adds nothing");
 		return;
 	}
-	root = running_tree(r);
+	root = running_scoped(r, TREE_VNI, vni);
 	if (root == NULL) {
 		conf_node_free(body);
 		return;
@@ -1176,7 +1230,7 @@ api_h_remotes_post(struct api_req *r)
 		api_error(r, 400, "remote", "required field is missing");
 		return;
 	}
-	root = running_tree(r);
+	root = running_scoped(r, TREE_VNI, o.vni);
 	if (root == NULL) {
 		conf_node_free(body);
 		return;

@@ -650,11 +650,24 @@ def unsupported_media_type(ctx):
         expect_error(c.put("/v1/vnis/300", body, ctype="text/plain"), 415, what="text/plain")
         expect_error(c.patch("/v1/underlay", '{"ttl": 3}', ctype="text/plain"), 415,
                      what="PATCH text/plain")
-        expect_error(c.put("/v1/config", "{}", ctype="application/x-www-form-urlencoded"),
-                     415, what="form")
+        expect_error(c.put("/v1/vnis/300", "x=1", ctype="multipart/form-data"), 415,
+                     what="multipart")
         expect_error(c.put("/v1/vnis/300", "access: []\n", ctype="application/yaml"), 415,
                      what="YAML for one VNI")
         c.expect(201, "PUT", "/v1/vnis/300", body, ctype="application/json; charset=utf-8")
+
+
+@test
+def curl_default_content_type_is_json(ctx):
+    """curl -d sends application/x-www-form-urlencoded: the body is read as
+    JSON, so the README's curl line works as typed; a body that is no JSON
+    is then a 400."""
+    with ctx.daemon() as d:
+        c = d.client
+        c.expect(201, "PUT", "/v1/vnis/301", json.dumps(vni_body(vlan=301)),
+                 ctype="application/x-www-form-urlencoded")
+        expect_error(c.put("/v1/vnis/302", "access=vm1", ctype="application/x-www-form-urlencoded"),
+                     400, what="form fields")
 
 
 @test
