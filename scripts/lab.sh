@@ -36,6 +36,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The lab's state file (config/lab.yaml): a fresh lab starts from the YAML.
+mkdir -p /var/lib/vtep
+rm -f /var/lib/vtep/lab-state.yaml
 echo "lab: building the topology (namespaces ${LAB_PREFIX}-vtep, -vm1, -host2, -vm2)"
 lab_up
 lab_vtepd_start "$build" "$root/config/lab.yaml" "$state/vtepd.log"
@@ -69,6 +72,15 @@ echo "== vtepd's counters =="
 awk '/--- vtepd counters/{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$state/vtepd.log" |
 	sed -n '/--- vtepd counters/,$p' | grep -v ' 0$' || true
 
+# The REST API, inside vtepd's namespace: VNI 200 added while it forwards.
+api() { ip netns exec "$NS_VTEP" curl -s --max-time 10 "$@"; }
+echo "== the REST API: PUT /v1/vnis/200, then GET /v1/vnis =="
+api -X PUT -H 'Content-Type: application/json' \
+	-d '{"access":[{"port":"vm1","vlan":200}],"flood":"head-end","remotes":["'"$HOST2_IP"'"]}' \
+	-w ' (%{http_code})\n' http://127.0.0.1:8080/v1/vnis/200
+api -w '\n' http://127.0.0.1:8080/v1/vnis
+
 [ "$once" -eq 1 ] && exit 0
 echo "lab: running; try: ip netns exec $NS_VM1 ping $VM2_IP   (Ctrl-C to stop)"
+echo "lab: the API: ip netns exec $NS_VTEP curl -s http://127.0.0.1:8080/v1/stats"
 wait "$VTEPD_PID"

@@ -1026,7 +1026,7 @@ touch(struct ctl *c, uint32_t vni)
 static void
 remap_field(struct conf_err *err, const char *list, const unsigned *real, unsigned n)
 {
-	char rest[sizeof(err->field)];
+	char rest[sizeof(err->field)], buf[sizeof(err->field) + 32];
 	size_t l = strlen(list);
 	unsigned k;
 	char *end;
@@ -1037,7 +1037,8 @@ remap_field(struct conf_err *err, const char *list, const unsigned *real, unsign
 	if (*end != ']' || k >= n)
 		return;
 	snprintf(rest, sizeof(rest), "%s", end + 1);
-	snprintf(err->field, sizeof(err->field), "%s[%u]%s", list, real[k], rest);
+	snprintf(buf, sizeof(buf), "%s[%u]%s", list, real[k], rest);
+	snprintf(err->field, sizeof(err->field), "%.*s", (int)sizeof(err->field) - 1, buf);
 }
 
 static void
@@ -1288,7 +1289,8 @@ model_copy_vnis_fdb(struct conf *dst, const struct conf *src)
 			return -ENOMEM;
 		dst->n_vnis++;
 	}
-	memcpy(dst->fdb, src->fdb, src->n_fdb * sizeof(*dst->fdb));
+	if (src->n_fdb != 0)
+		memcpy(dst->fdb, src->fdb, src->n_fdb * sizeof(*dst->fdb));
 	dst->n_fdb = src->n_fdb;
 	return 0;
 }
@@ -1984,7 +1986,8 @@ ctl_create(const struct ctl_params *p, struct conf_err *err)
 		c->p.clock_ms = tsc_ms;
 	memcpy(c->ports, p->ports, p->n_ports * sizeof(*c->ports));
 	c->p.ports = c->ports;
-	memcpy(c->counters, p->counters, p->n_workers * sizeof(*c->counters));
+	if (p->n_workers != 0)
+		memcpy(c->counters, p->counters, p->n_workers * sizeof(*c->counters));
 	c->p.counters = c->counters;
 	pthread_mutex_init(&c->call_lock, NULL);
 	pthread_cond_init(&c->call_cond, NULL);

@@ -460,11 +460,13 @@ underlay_set_changes_live_fields_only(void **state)
 	assert_int_equal(snap->remotes[v->flood[0]].tmpl.hdr.ip.time_to_live, 9);
 	assert_int_equal(snap->encap.ttl, 9);
 	assert_int_equal(snap->encap.mtu, 1400);
+	/* The running one again: its neighbours array was the old model's. */
+	u = ctl_conf(c)->underlay;
 	u.udp_port = 4790;
 	assert_int_equal(ctl_underlay_set(c, &u, &err), -EINVAL);
 	assert_string_equal(err.field, "underlay.udp_port");
 	assert_int_equal(ctl_conf(c)->underlay.udp_port, 4789);
-	u.udp_port = 4789;
+	u = ctl_conf(c)->underlay;
 	u.ttl = 0;  /* out of range for the rules */
 	assert_int_equal(ctl_underlay_set(c, &u, &err), -EINVAL);
 	assert_int_equal(snap->encap.ttl, 9);
