@@ -487,15 +487,17 @@ class Daemon:
 
     # -- running --
 
-    def start(self, timeout=30.0):
-        """Start vtepd and wait until GET /v1/health answers 200."""
+    def start(self, timeout=30.0, args=()):
+        """Start vtepd (with extra args) and wait until GET /v1/health
+        answers 200."""
         check(self.proc is None or self.proc.poll() is not None, "vtepd is running already")
         if self.logf:
             self.logf.close()
         self.logf = open(self.log_path, "a")
         self.logf.write("==== start at %.3f\n" % time.time())
         self.logf.flush()
-        self.proc = subprocess.Popen([self.vtepd, "-c", self.conf_path], stdout=self.logf,
+        self.proc = subprocess.Popen([self.vtepd, "-c", self.conf_path] + list(args),
+                                     stdout=self.logf,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         last = "no answer yet"
@@ -514,11 +516,12 @@ class Daemon:
         raise TestFailure("GET %s/v1/health did not answer 200 within %.0f s (last: %s); "
                           "vtepd's output:\n%s" % (self.base, timeout, last, self.log()[-4000:]))
 
-    def start_refused(self, timeout=30.0):
+    def start_refused(self, timeout=30.0, args=()):
         """Start vtepd expecting it to refuse: it must exit non-zero within
         timeout without the API answering. Returns its output."""
         self.logf = open(self.log_path, "a")
-        self.proc = subprocess.Popen([self.vtepd, "-c", self.conf_path], stdout=self.logf,
+        self.proc = subprocess.Popen([self.vtepd, "-c", self.conf_path] + list(args),
+                                     stdout=self.logf,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             rc = self.proc.wait(timeout)

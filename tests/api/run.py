@@ -754,6 +754,37 @@ def restart_same_state(ctx):
 
 
 @test
+def bad_state_file_stops_start(ctx):
+    """A state file that does not load stops vtepd with its file, line and
+    reason, and is left alone; --state-recover renames it aside (never
+    deletes it) and starts from the YAML."""
+    with ctx.daemon() as d:
+        c = d.client
+        c.expect(201, "PUT", "/v1/vnis/300", vni_body())
+        d.stop()
+        good = d.state_text()
+        with open(d.state_path, "a") as f:
+            f.write("vnis: [\n")
+        bad = d.state_text()
+        out = d.start_refused()
+        check(re.search(re.escape(d.state_path) + r":\d+: ", out),
+              "the refusal does not name %s:LINE:\n%s", d.state_path, out[-2000:])
+        check("--state-recover" in out, "the refusal does not say how to go on:\n%s",
+              out[-2000:])
+        check(d.state_text() == bad, "the refused state file was changed")
+        d.start(args=["--state-recover"])
+        ids = vni_ids(c)
+        check(300 not in ids and 100 in ids, "after --state-recover the VNIs are %s, "
+              "expected the YAML's", ids)
+        aside = [f for f in os.listdir(d.dir) if f.startswith("state.yaml.bad.")]
+        check(len(aside) == 1, "no state.yaml.bad.* beside the state file: %s",
+              os.listdir(d.dir))
+        with open(os.path.join(d.dir, aside[0])) as f:
+            check(f.read() == bad, "the file set aside is not the refused state file")
+        check(good in bad, "the test's own state file was not what it wrote")
+
+
+@test
 def concurrent_clients(ctx):
     """16 clients x 1000 requests at once (each creating, replacing,
     reading and deleting VNIs of its own): every request is answered, no

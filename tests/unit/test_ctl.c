@@ -404,6 +404,42 @@ fdb_static_add_del_flush(void **state)
 	assert_int_equal(ctl_conf(c)->n_fdb, 0);
 }
 
+/* Learned entries age on the writer's clock, which the test drives. */
+static void
+learned_entry_ages_on_the_clock(void **state)
+{
+	struct fdb_learn_event ev;
+	struct ctl_stats s;
+	unsigned i;
+
+	(void)state;
+	memset(&ev, 0, sizeof(ev));
+	ev.vni = 100;
+	rte_ether_unformat_addr("02:00:00:00:04:04", &ev.mac);
+	ev.kind = FDB_KIND_REMOTE;
+	ev.remote = ip4("198.18.0.2");
+	assert_int_equal(fdb_learn_post(learn, &ev, 1), 1);
+	ctl_poll(c);
+	assert_int_equal(fdb_dest_kind(fdb_dest_of(100, "02:00:00:00:04:04")), FDB_KIND_REMOTE);
+	/* 299 s later it is still there (ageing 300 s)... */
+	fake_ms += 299 * 1000;
+	for (i = 0; i < 3; i++)
+		ctl_poll(c);
+	assert_int_equal(fdb_dest_kind(fdb_dest_of(100, "02:00:00:00:04:04")), FDB_KIND_REMOTE);
+	/* ...and gone once 300 s have passed without a frame. */
+	fake_ms += 3 * 1000;
+	for (i = 0; i < 3; i++) {
+		fake_ms += 1000;
+		ctl_poll(c);
+	}
+	assert_int_equal(fdb_dest_of(100, "02:00:00:00:04:04"), 0);
+	assert_int_equal(ctl_stats_get(c, &s), 0);
+	assert_int_equal(s.fdb.aged, 1);
+	ctl_stats_release(&s);
+	/* the static entry never ages */
+	assert_int_equal(fdb_dest_kind(fdb_dest_of(100, "02:00:00:00:00:aa")), FDB_KIND_REMOTE);
+}
+
 static void
 batch_publishes_once_and_abort_changes_nothing(void **state)
 {
@@ -746,6 +782,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(slots_are_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(remotes_are_shared_and_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(fdb_static_add_del_flush, setup, teardown),
+		cmocka_unit_test_setup_teardown(learned_entry_ages_on_the_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(batch_publishes_once_and_abort_changes_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(underlay_set_changes_live_fields_only, setup, teardown),
