@@ -46,7 +46,9 @@ class Api:
         self.conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
 
     def req(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
+        # bytes: encoded beforehand, so that the client's own JSON encoding
+        # is not in the time measured
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
         hdrs = {"Content-Type": "application/json"} if data is not None else {}
         for attempt in range(2):
             try:
@@ -179,14 +181,15 @@ api: { listen: 127.0.0.1:%d, body_limit: 67108864 }
                   lambda: [api.ok("DELETE", "/v1/vnis/%d" % v["vni"], want=(204,))
                            for v in others] and "", a.seconds)
             base = api.ok("GET", "/v1/config")
+            whole = json.dumps(dict(base, vnis=base["vnis"] + others)).encode()
             phase(api, "%d VNIs by one PUT /v1/config" % a.vnis,
-                  lambda: api.ok("PUT", "/v1/config", dict(base, vnis=base["vnis"] + others))
-                  and "", a.seconds)
+                  lambda: api.ok("PUT", "/v1/config", whole) and "", a.seconds)
             api.ok("PUT", "/v1/config", base)
             entries = [{"mac": "02:%02x:%02x:%02x:%02x:%02x" % (
                         0x10 + (i >> 32 & 0xff), i >> 24 & 0xff, i >> 16 & 0xff,
                         i >> 8 & 0xff, i & 0xff), "remote": "198.18.0.2"}
                        for i in range(a.fdb)]
+            entries = json.dumps(entries).encode()
             phase(api, "%d static FDB entries by one POST" % a.fdb,
                   lambda: api.ok("POST", "/v1/vnis/100/fdb", entries) and "", a.seconds)
             proc.send_signal(signal.SIGTERM)

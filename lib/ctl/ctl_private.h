@@ -96,6 +96,37 @@ struct ctl {
 
 uint64_t ctl_ms(const struct ctl *c);
 
+/* Fill @err (its line 0) and return @rc. */
+int ctl_fail(struct conf_err *err, int rc, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ctl_plane.c: VNI maps. */
+void ctl_vmap_free(struct vmap *m);
+int ctl_vmap_init(struct vmap *m, uint32_t n);
+int ctl_vmap_put(struct vmap *m, uint32_t key, uint32_t val);
+int64_t ctl_vmap_get(const struct vmap *m, uint32_t key);
+/* VNI -> index into cf->vnis. */
+int ctl_vmap_of_conf(struct vmap *m, const struct conf *cf);
+
+/* ctl_plane.c: the model's data plane. */
+void ctl_fdb_removed(void *arg, uint32_t vni, const struct rte_ether_addr *mac, uint64_t dest);
+void ctl_snap_free(struct dp_snap *s);
+int ctl_snap_publish(struct ctl *c);
+/* Make the data plane, which matches @from, match @to; on an error the
+ * caller applies (to, from) to come back. */
+int ctl_apply(struct ctl *c, const struct conf *from, const struct conf *to);
+bool ctl_vni_same(const struct conf_vni *a, const struct conf_vni *b);
+uint64_t ctl_fdb_key64(uint32_t vni, const uint8_t mac[6]);
+int ctl_fdb_entry_cmp(const void *x, const void *y);
+bool ctl_fdb_entry_same(const struct conf_fdb *a, const struct conf_fdb *b);
+/* Pointers to cf's static entries sorted by (VNI, MAC); malloc'ed. */
+const struct conf_fdb **ctl_fdb_sorted(const struct conf *cf);
+
+/* ctl_batch.c: commits and the state file. */
+int ctl_commit(struct ctl *c, struct conf *next, struct conf_err *err);
+int ctl_persist(struct ctl *c);
+void ctl_model_clear_vnis_fdb(struct conf *cf);
+
 /* ctl_punt.c: frames for the control thread, and ARP requests it sends. */
 void ctl_punt_poll(struct ctl *c);
 void ctl_neigh_request(void *arg, rte_be32_t ip);
