@@ -784,6 +784,104 @@ def bad_state_file_stops_start(ctx):
         check(good in bad, "the test's own state file was not what it wrote")
 
 
+def _raw(port, data=b"", timeout=5.0):
+    """A plain TCP connection to the API, data sent on it."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    if data:
+        s.sendall(data)
+    return s
+
+
+def _closed_by_server(s, within):
+    """Whether the server closes @s (EOF or reset) within @within s."""
+    import socket
+    s.settimeout(within)
+    try:
+        while True:
+            b = s.recv(4096)
+            if not b:
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except socket.timeout:
+        return False
+
+
+@test
+def connection_limit(ctx):
+    """max_connections bounds the connections served at once: with 4 held
+    open, a 5th is closed unanswered; once they go, requests are served
+    again."""
+    with ctx.daemon(api_extra={"max_connections": 4}) as d:
+        held = [_raw(d.port) for _ in range(4)]
+        try:
+            time.sleep(0.3)
+            extra = _raw(d.port, b"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            got = b""
+            extra.settimeout(3.0)
+            try:
+                while True:
+                    b = extra.recv(4096)
+                    if not b:
+                        break
+                    got += b
+            except (ConnectionResetError, OSError):
+                pass
+            extra.close()
+            check(not got.startswith(b"HTTP/1.1 200"), "a 5th connection was served: %r",
+                  got[:200])
+        finally:
+            for s in held:
+                s.close()
+        time.sleep(0.3)
+        d.client.expect(200, "GET", "/v1/health", token=False)
+
+
+@test
+def idle_connection_closed(ctx):
+    """idle_timeout closes a connection that sends nothing: with 1 s, it is
+    gone within 4 s; one that keeps talking is not."""
+    with ctx.daemon(api_extra={"idle_timeout": 1}) as d:
+        s = _raw(d.port)
+        t0 = time.monotonic()
+        closed = _closed_by_server(s, 4.0)
+        s.close()
+        check(closed, "an idle connection was still open after 4 s (idle_timeout 1)")
+        check(time.monotonic() - t0 >= 0.5, "the idle connection was closed at once")
+        d.client.expect(200, "GET", "/v1/health", token=False)
+
+
+@test
+def header_too_large(ctx):
+    """A request whose headers do not fit the connection's memory bound
+    (64 KiB) is refused, never served, and the server goes on serving."""
+    with ctx.daemon() as d:
+        req = (b"GET /v1/vnis HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+               TOKEN.encode() + b"\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n")
+        s = _raw(d.port)
+        got = b""
+        try:
+            s.sendall(req)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        s.settimeout(5.0)
+        try:
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                got += b
+        except (ConnectionResetError, OSError):
+            pass
+        s.close()
+        check(not got.startswith(b"HTTP/1.1 200"), "a 100 KB header was served: %r",
+              got[:200])
+        check(got == b"" or re.match(rb"HTTP/1\.[01] (4\d\d|5\d\d)", got),
+              "no error status for a 100 KB header: %r", got[:200])
+        d.client.expect(200, "GET", "/v1/health", token=False)
+
+
 @test
 def concurrent_clients(ctx):
     """16 clients x 1000 requests at once (each creating, replacing,

@@ -8,7 +8,7 @@ follow the change, byte for byte where the harness can build them.
 import time
 
 from pkt import (
-    R2, R3, VM_A, VM_B, Lab, TestFailure, check_count, check_counters, check_drops,
+    R2, R3, VM_A, VM_B, Lab, TestFailure, mac, outer_inner, check_count, check_counters, check_drops,
     check_encap, check_frame, fdb_remote, inner_frame, outer_dst_ip,
     push_vlan, test, vni_yaml, vxlan_frame,
 )
@@ -186,3 +186,31 @@ def api_churn_loses_nothing_on_other_vnis(ctx):
         check_drops(c, {})
         print("%d frames, %d rounds of 4 096 VNIs in and out and 100 single requests" %
               (n_frames, rounds))
+
+
+@test()
+def flood_over_a_burst_of_remotes_counted(ctx):
+    """A flood list longer than a burst (40 remotes, copies go out in rounds
+    of 32) sends one copy to each and counts every copy in encap_packets and
+    flood_copies: the rounds were once counted apart and drifted."""
+    remotes = ["198.18.0.%d" % (100 + i) for i in range(40)]
+    neigh = {ip: "02:00:00:00:01:%02x" % i for i, ip in enumerate(remotes)}
+    with ctx.lab() as lab:
+        lab.start(lab.config(vni_yaml(100, [("acc", "untagged")], remotes), neighbors=neigh))
+        bcast = inner_frame("ff:ff:ff:ff:ff:ff", VM_A, 100, seed=5)
+        lab.send("acc", bcast)
+        lab.wait_rx("acc", 1)
+        c = lab.stop()
+        up = lab.out("uplink")
+        check_count("underlay output", up, 40)
+        got = sorted(outer_dst_ip(f) for f in up)
+        if got != sorted(remotes):
+            raise TestFailure("copies went to %s, expected one to each of the 40" % got)
+        for f in up:
+            ip = outer_dst_ip(f)
+            if f[0:6] != mac(neigh[ip]) or outer_inner(f) != bcast:
+                raise TestFailure("the copy to %s has outer MAC %s or another inner frame" %
+                                  (ip, f[0:6].hex(":")))
+        check_counters(c, {"vni.100.flood_packets": 1, "vni.100.flood_copies": 40,
+                           "vni.100.encap_packets": 40})
+        check_drops(c, {})

@@ -464,7 +464,7 @@ def reap_stale():
 
 
 def make_config(prefix, outdir, access, vnis, fdb="", underlay_extra="", rx_pcap=None,
-                uplink_mac=None, top_extra=""):
+                uplink_mac=None, top_extra="", neighbors=None):
     """The YAML vtepd runs with: the EAL arguments, the underlay port first
     (so that it gets VTEP_MAC) on und-in, then one port per access name on
     <name>-in, each sending to <outdir>/<port>-out.pcap. vnis and fdb are
@@ -472,7 +472,8 @@ def make_config(prefix, outdir, access, vnis, fdb="", underlay_extra="", rx_pcap
     pcap file it reads instead of its veth: net_pcap reads a file as fast as
     it is polled, up to a whole burst at once, then nothing more. uplink_mac
     sets the underlay port's mac field; top_extra is YAML appended at the
-    top level (an api section, say)."""
+    top level (an api section, say); neighbors adds static neighbours (IP ->
+    MAC) to NEIGH_MAC's."""
     rx_pcap = rx_pcap or {}
     eal = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf",
            "--lcores", "0@0,1@1", "--file-prefix", prefix,
@@ -493,7 +494,7 @@ def make_config(prefix, outdir, access, vnis, fdb="", underlay_extra="", rx_pcap
     lines += ["underlay:", "  port: uplink", "  address: %s/%d" % (LOCAL_IP, PREFIX_LEN)]
     lines += ["  " + l for l in underlay_extra.splitlines() if l.strip()]
     lines.append("  neighbors:")
-    for ip, m in NEIGH_MAC.items():
+    for ip, m in list(NEIGH_MAC.items()) + list((neighbors or {}).items()):
         lines.append('    - { ip: %s, mac: "%s" }' % (ip, m))
     lines.append("vnis:")
     lines += ["  " + l for l in vnis.splitlines() if l.strip()]
@@ -592,9 +593,9 @@ class Lab:
         return os.path.join(self.dir, f)
 
     def config(self, vnis, fdb="", underlay_extra="", rx_pcap=None, uplink_mac=None,
-               top_extra=""):
+               top_extra="", neighbors=None):
         return make_config(self.name, self.dir, self.access, vnis, fdb, underlay_extra,
-                           rx_pcap, uplink_mac, top_extra)
+                           rx_pcap, uplink_mac, top_extra, neighbors)
 
     # -- the REST API, on 127.0.0.1 inside the namespace --
 
