@@ -164,15 +164,37 @@ show_node(char *buf, const struct conf_node *n)
 static void
 path_key(char *p, const char *base, const char *key)
 {
-	if (snprintf(p, PATH_BUF, "%s%s%s", base, *base != '\0' ? "." : "", key) < 0)
-		p[0] = '\0';
+	/* By hand, not snprintf(): a path is made for every field of every
+	 * entry, and a document may hold 100 000 entries. Cut at PATH_BUF. */
+	size_t n = strnlen(base, PATH_BUF - 1), k;
+
+	memmove(p, base, n);
+	if (n != 0 && n < PATH_BUF - 1)
+		p[n++] = '.';
+	k = strlen(key);
+	if (k > PATH_BUF - 1 - n)
+		k = PATH_BUF - 1 - n;
+	memcpy(p + n, key, k);
+	p[n + k] = '\0';
 }
 
 static void
 path_idx(char *p, const char *base, size_t i)
 {
-	if (snprintf(p, PATH_BUF, "%s[%zu]", base, i) < 0)
-		p[0] = '\0';
+	char num[24];
+	size_t n = strnlen(base, PATH_BUF - 1), d = sizeof(num);
+
+	do
+		num[--d] = (char)('0' + i % 10);
+	while ((i /= 10) != 0);
+	memmove(p, base, n);
+	if (n + 2 + (sizeof(num) - d) < PATH_BUF) {
+		p[n++] = '[';
+		memcpy(p + n, num + d, sizeof(num) - d);
+		n += sizeof(num) - d;
+		p[n++] = ']';
+	}
+	p[n] = '\0';
 }
 
 /* JSON null, or a plain empty, ~ or null in YAML: taken as "not given". */
