@@ -87,10 +87,16 @@ def phase(api, name, fn, base_s):
     before = rate(api, base_s)
     a, t0 = encap_count(api), time.monotonic()
     extra = fn()
-    b, t1 = encap_count(api), time.monotonic()
-    during = (b - a) / (t1 - t0)
-    print("%-44s %8.3f s  %s  worker %.2f -> %.2f Mpps (dip %.1f %%)" %
-          (name, t1 - t0, extra, before / 1e6, during / 1e6,
+    t1 = time.monotonic()
+    # A phase shorter than a second is measured over a second from its
+    # start: the counters are read through the API, and a rate over a few
+    # milliseconds says nothing.
+    if t1 - t0 < 1.0:
+        time.sleep(1.0 - (t1 - t0))
+    b, t2 = encap_count(api), time.monotonic()
+    during = (b - a) / (t2 - t0)
+    print("%-44s %8.3f s  %s  worker %.2f -> %.2f Mpps over %.1f s (dip %.1f %%)" %
+          (name, t1 - t0, extra, before / 1e6, during / 1e6, t2 - t0,
            100.0 * (1 - during / before) if before else 0.0))
     sys.stdout.flush()
 
