@@ -381,13 +381,10 @@ snap_build(struct ctl *c)
 
 	if (s == NULL)
 		return NULL;
-	s->decap.local_mac = up->mac;
-	s->decap.local_ip = u->address.v4;
 	/* A /31 (RFC 3021) or /32 has no broadcast address. */
-	if (u->prefix_len < 31)
-		s->decap.bcast_ip = u->address.v4 | ~c->mask;
-	s->decap.udp_port = rte_cpu_to_be_16(u->udp_port);
-	s->decap.ecn = u->ecn == CONF_ECN_RFC6040;
+	vtep_decap_ctx_init(&s->decap, &up->mac, u->address.v4,
+			    u->prefix_len < 31 ? (u->address.v4 | ~c->mask) : 0, u->udp_port,
+			    u->ecn == CONF_ECN_RFC6040);
 	encap_ctx_fill(c, u, &s->encap);
 	s->gen = ++c->gen;
 

@@ -31,12 +31,7 @@
 
 /* 02:00:00:00:00:01, 198.18.0.1/24 and the IANA port: what the seeds are
  * built for. */
-static struct vtep_decap_ctx ctx = {
-	.local_mac = { .addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } },
-	.local_ip = RTE_BE32(0xc6120001),
-	.bcast_ip = RTE_BE32(0xc61200ff),
-	.udp_port = RTE_BE16(VTEP_UDP_PORT_DEFAULT),
-};
+static struct vtep_decap_ctx ctx;   /* vtep_decap_ctx_init() at start */
 
 /* The whole frame of this input, contiguous, for what spans segments. */
 static const uint8_t *whole;
@@ -217,6 +212,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fuzz_eal_init("decap", "0@(0,1)");
+	vtep_decap_ctx_init(&ctx, &(const struct rte_ether_addr){
+				    .addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } },
+			    RTE_BE32(0xc6120001), RTE_BE32(0xc61200ff), VTEP_UDP_PORT_DEFAULT, false);
 	atexit(report);
 	return 0;
 }
@@ -254,6 +252,27 @@ check_inner(const uint8_t *frame, uint32_t l0, const struct vtep_rx_info *inf, u
 		   frame[15]);
 	why = vtep_decap_inner(&m0, inf->outer_tos, ecn, accept_vlan);
 	FUZZ_CHECK(why < VTEP_DROP_MAX, "inner verdict %d", (int)why);
+	/* The walk alone, on a copy of its own: the same verdict (the one
+	 * test of the common frame passes only what the walk passes). */
+	{
+		uint8_t *w0 = malloc(il0 ? il0 : 1), *w1 = il1 ? malloc(il1) : NULL;
+		struct rte_mbuf x0, x1;
+		enum vtep_drop walk;
+
+		memcpy(w0, orig, il0);
+		seg_init(&x0, w0, il0);
+		if (il1 != 0) {
+			memcpy(w1, orig + il0, il1);
+			seg_init(&x1, w1, il1);
+			x0.next = &x1;
+			x0.nb_segs = 2;
+			x0.pkt_len = inf->inner_len;
+		}
+		walk = vtep_decap_inner_walk(&x0, inf->outer_tos, ecn, accept_vlan);
+		FUZZ_CHECK(walk == why, "inner verdict %d, the walk's %d", (int)why, (int)walk);
+		free(w0);
+		free(w1);
+	}
 	et = rd16(orig + 12);
 	if (et == RTE_ETHER_TYPE_VLAN || et == RTE_ETHER_TYPE_QINQ) {
 		FUZZ_CHECK(why != VTEP_DROP_NONE || accept_vlan, "tagged inner frame taken");
@@ -359,14 +378,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(memcmp(b0, frame, l0) == 0, "frame modified");
 	FUZZ_CHECK(b1 == NULL || memcmp(b1, frame + l0, len - l0) == 0,
 		   "second segment modified");
+	/* The verdict is a function of the frame, and the fast match agrees
+	 * with the walk of every check: the same kind, reason and fields. */
 	memset(&again, 0x5a, sizeof(again));
-	FUZZ_CHECK(vtep_decap_classify(&ctx, &m0, &again) == k, "second verdict differs");
+	FUZZ_CHECK(vtep_decap_classify_walk(&ctx, &m0, &again) == k,
+		   "the walk's verdict differs from vtep_decap_classify()'s %d", (int)k);
 	if (k == VTEP_RX_VXLAN)
 		FUZZ_CHECK(again.vni == inf.vni && again.outer_len == inf.outer_len &&
-			   again.inner_len == inf.inner_len && again.outer_src == inf.outer_src,
-			   "second VXLAN result differs");
+			   again.inner_len == inf.inner_len && again.outer_src == inf.outer_src &&
+			   again.outer_tos == inf.outer_tos && again.drop == inf.drop,
+			   "the walk's VXLAN result differs");
 	else if (k == VTEP_RX_DROP)
-		FUZZ_CHECK(again.drop == inf.drop, "second drop reason differs");
+		FUZZ_CHECK(again.drop == inf.drop, "the walk's drop reason %d differs from %d",
+			   (int)again.drop, (int)inf.drop);
 	if (k == VTEP_RX_VXLAN)
 		check_inner(frame, l0, &inf, data[2]);
 	free(b0);

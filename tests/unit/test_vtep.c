@@ -757,11 +757,12 @@ static const struct vtep_decap_ctx *
 dctx(void)
 {
 	static struct vtep_decap_ctx c;
+	struct rte_ether_addr mac;
 
-	memcpy(c.local_mac.addr_bytes, port_mac, 6);
-	c.local_ip = rte_cpu_to_be_32(LOCAL_IP);
-	c.bcast_ip = rte_cpu_to_be_32(LOCAL_IP | 0xff); /* a /24 */
-	c.udp_port = rte_cpu_to_be_16(VTEP_UDP_PORT_DEFAULT);
+	memcpy(mac.addr_bytes, port_mac, 6);
+	vtep_decap_ctx_init(&c, &mac, rte_cpu_to_be_32(LOCAL_IP),
+			    rte_cpu_to_be_32(LOCAL_IP | 0xff) /* a /24 */, VTEP_UDP_PORT_DEFAULT,
+			    false);
 	return &c;
 }
 
