@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -135,6 +136,7 @@ load_with_state(const char *path, bool recover)
 {
 	struct conf *base, *state, *merged;
 	struct conf_err cerr;
+	struct stat st;
 	char err[512], aside[4200];
 
 	base = conf_load(path, err, sizeof(err));
@@ -142,7 +144,11 @@ load_with_state(const char *path, bool recover)
 		fprintf(stderr, "vtepd: %s\n", err);
 		return NULL;
 	}
-	if (base->state_file == NULL || access(base->state_file, F_OK) != 0)
+	if (base->state_file == NULL)
+		return base;
+	/* Only a state file that does not exist means "no state yet": one
+	 * that cannot be read is an error, never a silent fresh start. */
+	if (stat(base->state_file, &st) != 0 && errno == ENOENT)
 		return base;
 	state = conf_load(base->state_file, err, sizeof(err));
 	merged = NULL;

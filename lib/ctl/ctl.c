@@ -143,6 +143,7 @@ calls_run(struct ctl *c)
 			ctl_apply(c, now, c->group_saved);
 			c->model = c->group_saved;
 			c->group_saved = NULL;
+			ctl_refs_recount(c);
 			ctl_snap_publish(c);
 			conf_free(now);
 		}

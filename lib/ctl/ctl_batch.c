@@ -60,14 +60,17 @@ write_atomic(const char *path, const char *buf, size_t len)
 		unlink(tmp);
 		return rc;
 	}
+	/* The new file is in place: from here an error is no reason to undo
+	 * the change (the file says it), only to say that the rename may not
+	 * survive a crash. */
 	snprintf(dir, sizeof(dir), "%s", path);
 	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		rc = -errno;
-	close(fd);
-	return rc;
+	if (fd < 0 || fsync(fd) != 0)
+		CLOG(WARNING, "state file %s: written, but its directory not synced: %s", path,
+		     strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return 0;
 }
 
 int
@@ -166,14 +169,21 @@ ctl_commit(struct ctl *c, struct conf *next, struct conf_err *err)
 			return 0;
 		}
 		c->model = prev;
+	} else if (rc == -ENOSPC && c->slots_short != 0) {
+		ctl_fail(err, rc, "vnis", "%u more VNIs than there are free counter slots (%u in "
+			 "all; a deleted VNI's slot is free once the change that deletes it is "
+			 "applied)", c->slots_short, CTL_MAX_VNIS);
 	} else if (rc == -ENOSPC) {
 		ctl_fail(err, rc, "fdb", "the FDB is full (fdb_capacity %u)", prev->fdb_capacity);
 	} else {
 		ctl_fail(err, rc, "", "%s", strerror(-rc));
 	}
-	/* Back to where we were; what failed going forward was undone by
-	 * going backward over the same difference. */
+	c->slots_short = 0;
+	/* Back to where we were: the difference applied backwards undoes what
+	 * was done, and the reference counts of remotes are counted again
+	 * from what holds them, for the steps that were never taken. */
 	ctl_apply(c, next, prev);
+	ctl_refs_recount(c);
 	ctl_snap_publish(c);
 	conf_free(next);
 	c->ctr[CTL_CHANGES_REFUSED]++;
@@ -239,7 +249,7 @@ validate_touched(struct ctl *c, const struct conf *cand, struct conf_err *err)
 {
 	struct vmap cm = { 0 }, tm = { 0 }, bind = { 0 };
 	struct conf m = *cand;
-	unsigned *vidx = NULL, *fidx = NULL, i, j, nv = 0, nf = 0;
+	unsigned *vidx = NULL, *fidx = NULL, i, j, nv = 0, nf = 0, pass;
 	struct conf_node *n = NULL;
 	struct conf *v = NULL;
 	int rc = -ENOMEM;
@@ -286,37 +296,43 @@ validate_touched(struct ctl *c, const struct conf *cand, struct conf_err *err)
 		rc = -EINVAL;
 		goto out;
 	}
-	/* Bindings across VNIs, in the order the rules would meet them. */
-	for (i = 0; i < cand->n_vnis; i++) {
-		const struct conf_vni *cv = &cand->vnis[i];
+	/* Bindings across VNIs: the untouched ones first, so that a conflict
+	 * is named at the VNI this batch changed, which the client sent. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < cand->n_vnis; i++) {
+			const struct conf_vni *cv = &cand->vnis[i];
 
-		if (cv->n_access > CTL_MAX_LOCAL) {
-			snprintf(err->field, sizeof(err->field), "vnis[%u].access", i);
-			snprintf(err->reason, sizeof(err->reason),
-				 "%u access bindings; vtepd takes at most %u per VNI", cv->n_access,
-				 CTL_MAX_LOCAL);
-			rc = -EINVAL;
-			goto out;
-		}
-		for (j = 0; j < cv->n_access; j++) {
-			int p = conf_port_find(cand, cv->access[j].port);
-			uint32_t key = (uint32_t)(p + 1) << 16 | cv->access[j].vlan;
-			int64_t first = ctl_vmap_get(&bind, key);
+			if ((ctl_vmap_get(&tm, cv->vni) >= 0) != (pass == 1))
+				continue;
 
-			if (first >= 0) {
-				unsigned fi = (unsigned)first >> 8, fj = (unsigned)first & 0xff;
-				char b[CONF_NAME_MAX + 16];
-
-				err->line = 0;
-				binding_fmt(b, sizeof(b), &cv->access[j]);
-				snprintf(err->field, sizeof(err->field), "vnis[%u].access[%u]", i, j);
+			if (cv->n_access > CTL_MAX_LOCAL) {
+				snprintf(err->field, sizeof(err->field), "vnis[%u].access", i);
 				snprintf(err->reason, sizeof(err->reason),
-					 "%s is already bound to VNI %u (vnis[%u].access[%u])", b,
-					 cand->vnis[fi].vni, fi, fj);
+					 "%u access bindings; vtepd takes at most %u per VNI", cv->n_access,
+					 CTL_MAX_LOCAL);
 				rc = -EINVAL;
 				goto out;
 			}
-			ctl_vmap_put(&bind, key, i << 8 | j);
+			for (j = 0; j < cv->n_access; j++) {
+				int p = conf_port_find(cand, cv->access[j].port);
+				uint32_t key = (uint32_t)(p + 1) << 16 | cv->access[j].vlan;
+				int64_t first = ctl_vmap_get(&bind, key);
+
+				if (first >= 0) {
+					unsigned fi = (unsigned)first >> 8, fj = (unsigned)first & 0xff;
+					char b[CONF_NAME_MAX + 16];
+
+					err->line = 0;
+					binding_fmt(b, sizeof(b), &cv->access[j]);
+					snprintf(err->field, sizeof(err->field), "vnis[%u].access[%u]", i, j);
+					snprintf(err->reason, sizeof(err->reason),
+						 "%s is already bound to VNI %u (vnis[%u].access[%u])", b,
+						 cand->vnis[fi].vni, fi, fj);
+					rc = -EINVAL;
+					goto out;
+				}
+				ctl_vmap_put(&bind, key, i << 8 | j);
+			}
 		}
 	}
 	rc = 0;
@@ -335,6 +351,25 @@ out:
 	return rc;
 }
 
+/* What the rules accept but this vtepd does not do yet: refused here, so
+ * that it is never accepted at run time and then refused at the next
+ * start. */
+static int
+unsupported(const struct conf *cf, struct conf_err *err)
+{
+	unsigned i;
+
+	for (i = 0; i < cf->n_vnis; i++)
+		if (cf->vnis[i].flood_mode == CONF_FLOOD_MULTICAST) {
+			char f[32];
+
+			snprintf(f, sizeof(f), "vnis[%u].flood", i);
+			return ctl_fail(err, -EINVAL, f,
+					"flood mode multicast is not supported yet; use head-end");
+		}
+	return 0;
+}
+
 int
 ctl_batch_commit(struct ctl *c, struct conf_err *err)
 {
@@ -350,6 +385,10 @@ ctl_batch_commit(struct ctl *c, struct conf_err *err)
 		next = cand;
 	} else {
 		conf_free(cand);
+		next = NULL;
+	}
+	if (next != NULL && unsupported(next, err) != 0) {
+		conf_free(next);
 		next = NULL;
 	}
 	if (next == NULL) {
@@ -905,6 +944,56 @@ out:
 	free(y);
 }
 
+static bool
+str_differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+/* What a declarative apply cannot change: all but the VNIs, the static
+ * entries and the underlay's live fields (which underlay_fixed_differ()
+ * checks). Refused by name rather than ignored. */
+static int
+restart_fields_differ(const struct conf *a, const struct conf *b, struct conf_err *err)
+{
+	const struct conf_api *x = &a->api, *y = &b->api;
+	unsigned i;
+
+	if (a->n_ports != b->n_ports)
+		return ctl_fail(err, -EINVAL, "ports", "change only with a restart");
+	for (i = 0; i < a->n_ports; i++) {
+		const struct conf_port *p = &a->ports[i], *q = &b->ports[i];
+
+		if (strcmp(p->name, q->name) != 0 || strcmp(p->devargs, q->devargs) != 0 ||
+		    p->role != q->role || p->rx_queues != q->rx_queues ||
+		    p->rx_desc != q->rx_desc || p->tx_desc != q->tx_desc ||
+		    p->has_mac != q->has_mac || (p->has_mac && memcmp(p->mac, q->mac, 6) != 0)) {
+			char f[32];
+
+			snprintf(f, sizeof(f), "ports[%u]", i);
+			return ctl_fail(err, -EINVAL, f, "changes only with a restart");
+		}
+	}
+	if (a->n_eal_args != b->n_eal_args)
+		return ctl_fail(err, -EINVAL, "eal", "changes only with a restart");
+	for (i = 0; i < a->n_eal_args; i++)
+		if (strcmp(a->eal_args[i], b->eal_args[i]) != 0)
+			return ctl_fail(err, -EINVAL, "eal", "changes only with a restart");
+	if (a->fdb_capacity != b->fdb_capacity)
+		return ctl_fail(err, -EINVAL, "fdb_capacity", "changes only with a restart");
+	if (a->stats_interval != b->stats_interval)
+		return ctl_fail(err, -EINVAL, "stats_interval", "changes only with a restart");
+	if (str_differ(a->state_file, b->state_file))
+		return ctl_fail(err, -EINVAL, "state_file", "changes only with a restart");
+	if (x->enabled != y->enabled || strcmp(x->listen_host, y->listen_host) != 0 ||
+	    x->listen_port != y->listen_port || x->has_token_file != y->has_token_file ||
+	    (x->has_token_file && strcmp(x->token_file, y->token_file) != 0) ||
+	    x->max_connections != y->max_connections || x->idle_timeout != y->idle_timeout ||
+	    x->body_limit != y->body_limit)
+		return ctl_fail(err, -EINVAL, "api", "changes only with a restart");
+	return 0;
+}
+
 int
 ctl_config_apply(struct ctl *c, const struct conf *target, bool dry_run, char **diff,
 		 struct conf_err *err)
@@ -918,6 +1007,8 @@ ctl_config_apply(struct ctl *c, const struct conf *target, bool dry_run, char **
 	if (c->cand != NULL)
 		return ctl_fail(err, -EBUSY, "", "a batch is open");
 	rc = underlay_fixed_differ(&c->model->underlay, &target->underlay, err);
+	if (rc == 0)
+		rc = restart_fields_differ(c->model, target, err);
 	if (rc != 0)
 		return rc;
 	/* Only the VNIs, the static entries and the underlay's live fields

@@ -265,6 +265,80 @@ ctl_fdb_removed(void *arg, uint32_t vni, const struct rte_ether_addr *mac, uint6
 		ctl_remote_put(c, fdb_dest_remote_id(dest));
 }
 
+/* A remote put to death by a step that is being undone, wanted again: it
+ * lives on under its id, which FDB entries still name. */
+static void
+remote_revive(struct ctl *c, uint32_t id)
+{
+	struct remote *r = &c->remotes[id];
+	rte_be32_t nh;
+
+	r->state = REMOTE_USED;
+	r->neigh = -1;
+	if (next_hop(c, r->ip.v4, &nh) == 0) {
+		r->neigh = neigh_get(c->neighs, nh);
+		if (r->neigh >= 0)
+			neigh_hold(c->neighs, r->neigh);
+	}
+	c->dirty = true;
+}
+
+static int
+count_fdb_ref(void *arg, const struct fdb_entry_info *e)
+{
+	struct ctl *c = arg;
+	uint32_t id;
+
+	if (fdb_dest_kind(e->dest) != FDB_KIND_REMOTE)
+		return 0;
+	id = fdb_dest_remote_id(e->dest);
+	if (id >= c->n_remotes || c->remotes[id].state == REMOTE_FREE)
+		return 0;
+	if (c->remotes[id].state == REMOTE_DYING)
+		remote_revive(c, id);
+	c->remotes[id].refs++;
+	return 0;
+}
+
+/*
+ * Count every remote's references again from what holds them: the flood
+ * lists of the model and the entries of the FDB. After a change that
+ * failed half way and was applied backwards, the steps that were never
+ * taken were undone too; this puts the counts right whatever was done.
+ */
+void
+ctl_refs_recount(struct ctl *c)
+{
+	const struct conf *cf = c->model;
+	uint32_t i, j;
+
+	for (i = 0; i < c->n_remotes; i++)
+		c->remotes[i].refs = 0;
+	fdb_walk(c->fdb, count_fdb_ref, c);
+	for (i = 0; i < cf->n_vnis; i++)
+		for (j = 0; j < cf->vnis[i].n_remotes; j++) {
+			const struct vtep_ip *ip = &cf->vnis[i].remotes[j];
+			int id = remote_find(c, ip);
+			uint32_t k;
+
+			for (k = 0; id < 0 && k < c->n_remotes; k++)
+				if (c->remotes[k].state == REMOTE_DYING &&
+				    vtep_ip_eq(&c->remotes[k].ip, ip)) {
+					remote_revive(c, k);
+					id = (int)k;
+				}
+			if (id < 0)
+				id = ctl_remote_get(c, ip);
+			if (id >= 0)
+				c->remotes[id].refs++;
+		}
+	for (i = 0; i < c->n_remotes; i++)
+		if (c->remotes[i].state == REMOTE_USED && c->remotes[i].refs == 0) {
+			c->remotes[i].refs = 1;
+			ctl_remote_put(c, i);
+		}
+}
+
 /* ---- VNI counter slots ----------------------------------------------------- */
 
 static int
@@ -588,6 +662,7 @@ static_add(struct ctl *c, const struct conf_fdb *e)
 {
 	struct rte_ether_addr mac;
 	uint64_t dest;
+	bool same;
 	int id = -1, rc;
 
 	memcpy(mac.addr_bytes, e->mac, RTE_ETHER_ADDR_LEN);
@@ -603,15 +678,25 @@ static_add(struct ctl *c, const struct conf_fdb *e)
 			return -EINVAL;
 		dest = fdb_dest_local(pt->id, e->local.vlan);
 	}
+	/* An entry already there with this destination (learned, or static
+	 * again) keeps the reference it holds: fdb_add_static() does not call
+	 * on_remove for it. */
+	{
+		struct fdb_key k;
+		const struct fdb_key *kp = &k;
+		struct fdb_result r;
+
+		fdb_key_set(&k, e->vni, &mac);
+		fdb_lookup_bulk(c->fdb, &kp, 1, &r);
+		same = r.dest != 0 && fdb_dest_where(r.dest) == fdb_dest_where(dest);
+	}
 	rc = fdb_add_static(c->fdb, e->vni, &mac, dest);
-	if (id >= 0) {
-		if (rc == 0) {
-			c->remotes[id].refs++;
-		} else if (c->remotes[id].refs == 0) {
-			/* created for nothing: let it go */
-			c->remotes[id].refs = 1;
-			ctl_remote_put(c, (uint32_t)id);
-		}
+	if (id >= 0 && rc == 0 && !same) {
+		c->remotes[id].refs++;
+	} else if (id >= 0 && rc != 0 && c->remotes[id].refs == 0) {
+		/* created for nothing: let it go */
+		c->remotes[id].refs = 1;
+		ctl_remote_put(c, (uint32_t)id);
 	}
 	return rc;
 }
@@ -713,6 +798,7 @@ ctl_apply(struct ctl *c, const struct conf *from, const struct conf *to)
 		if (c->slot_vni[i] == 0 && !c->slot_dying[i])
 			free_slots++;
 	if (fresh > free_slots) {
+		c->slots_short = fresh - free_slots;
 		rc = -ENOSPC;
 		goto out;
 	}

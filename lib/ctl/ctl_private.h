@@ -63,6 +63,7 @@ struct ctl {
 	uint32_t slot_vni[CTL_MAX_VNIS];
 	bool slot_dying[CTL_MAX_VNIS];
 	unsigned slot_next;            /* where slot_alloc() looks first */
+	unsigned slots_short;          /* ctl_apply() -ENOSPC: counter slots missing */
 
 	/* What the open batch touched: the VNIs whose documents the commit
 	 * validates, or all of it (touch_all). */
@@ -115,6 +116,9 @@ int ctl_snap_publish(struct ctl *c);
 /* Make the data plane, which matches @from, match @to; on an error the
  * caller applies (to, from) to come back. */
 int ctl_apply(struct ctl *c, const struct conf *from, const struct conf *to);
+/* Every remote's reference count again, from the model's flood lists and
+ * the FDB: after a change applied backwards. */
+void ctl_refs_recount(struct ctl *c);
 bool ctl_vni_same(const struct conf_vni *a, const struct conf_vni *b);
 uint64_t ctl_fdb_key64(uint32_t vni, const uint8_t mac[6]);
 int ctl_fdb_entry_cmp(const void *x, const void *y);

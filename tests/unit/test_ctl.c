@@ -516,6 +516,7 @@ config_apply_dry_run_then_apply(void **state)
 		"  - { name: up, devargs: net_null0, role: underlay }\n"
 		"  - { name: vm1, devargs: net_null1, role: access }\n"
 		"  - { name: vm2, devargs: net_null2, role: access }\n"
+		"  - { name: vm3, devargs: net_null3, role: access }\n"
 		"underlay:\n"
 		"  port: up\n"
 		"  address: 198.18.0.1/24\n"
@@ -551,6 +552,15 @@ config_apply_dry_run_then_apply(void **state)
 	assert_int_equal(snapshots(), before + 1);
 	/* nothing left to do */
 	assert_int_equal(ctl_config_apply(c, t, false, NULL, &err), 0);
+	/* what needs a restart is refused by name, not ignored */
+	t->fdb_capacity = 2048;
+	assert_int_equal(ctl_config_apply(c, t, false, NULL, &err), -EINVAL);
+	assert_string_equal(err.field, "fdb_capacity");
+	t->fdb_capacity = ctl_conf(c)->fdb_capacity;
+	t->n_ports--;
+	assert_int_equal(ctl_config_apply(c, t, false, NULL, &err), -EINVAL);
+	assert_string_equal(err.field, "ports");
+	t->n_ports++;
 	conf_free(t);
 }
 
@@ -597,6 +607,110 @@ state_file_failure_rolls_back(void **state)
 	assert_null(dp_vni_find(snap, 900));
 	assert_int_equal(ctl_conf(c)->n_vnis, 1);
 	assert_non_null(dp_vni_find(snap, 100));
+}
+
+/* The users of the neighbour @ip: one per remote VTEP that needs it. */
+static int
+neigh_users_cb(void *arg, const struct neigh_info *n)
+{
+	uint32_t *want = arg;
+
+	if (n->ip == want[0])
+		want[1] = n->users;
+	return 0;
+}
+
+static uint32_t
+neigh_users(const char *ip)
+{
+	uint32_t want[2] = { ip4(ip).v4, 999 };
+
+	ctl_neigh_walk(c, neigh_users_cb, want);
+	return want[1];
+}
+
+/* A whole configuration refused half way (more VNIs than counter slots)
+ * leaves every remote held exactly as before: once the last user goes,
+ * the remote goes, and its neighbour has no user left. */
+static void
+refused_apply_keeps_references_right(void **state)
+{
+	static const char *const port[] = { "vm2", "vm1", "vm3" };
+	struct conf *t = conf_dup(ctl_conf(c));
+	struct conf_access *acc;
+	struct conf_err err;
+	unsigned i, n = CTL_MAX_VNIS + 1;
+
+	(void)state;
+	assert_int_equal(neigh_users("198.18.0.2"), 1);
+	assert_int_equal(neigh_users("198.18.0.3"), 1);
+	/* VNI 100 (and its static entry) out, 8 193 others in. */
+	for (i = 0; i < t->n_vnis; i++) {
+		free(t->vnis[i].access);
+		free(t->vnis[i].remotes);
+	}
+	free(t->vnis);
+	t->n_fdb = 0;
+	t->vnis = calloc(n, sizeof(*t->vnis));
+	acc = calloc(n, sizeof(*acc));
+	for (i = 0; i < n; i++) {
+		struct conf_vni *v = &t->vnis[i];
+
+		v->vni = 20000 + i;
+		v->access = malloc(sizeof(*v->access));
+		snprintf(v->access->port, sizeof(v->access->port), "%s", port[i / 4094]);
+		v->access->vlan = (uint16_t)(i % 4094 + 1);
+		v->n_access = 1;
+		v->learning = true;
+		v->ageing = 300;
+	}
+	t->n_vnis = n;
+	free(acc);
+	assert_int_equal(ctl_config_apply(c, t, false, NULL, &err), -ENOSPC);
+	assert_non_null(strstr(err.reason, "counter slots"));
+	conf_free(t);
+	assert_non_null(dp_vni_find(snap, 100));
+	assert_null(dp_vni_find(snap, 20000));
+	assert_int_equal(neigh_users("198.18.0.2"), 1);
+	assert_int_equal(neigh_users("198.18.0.3"), 1);
+	assert_int_equal(ctl_vni_del(c, 100, &err), 0);
+	ctl_poll(c);
+	assert_int_equal(neigh_users("198.18.0.2"), 0);
+	assert_int_equal(neigh_users("198.18.0.3"), 0);
+}
+
+/* A static entry over a learned one with the same remote takes no second
+ * reference: deleting the VNI lets the remote go. */
+static void
+static_over_learned_holds_once(void **state)
+{
+	struct fdb_learn_event ev;
+	struct conf_fdb e;
+	struct conf_access a;
+	struct vtep_ip r4 = ip4("198.18.0.2");
+	struct conf_vni v = vni_of(300, "vm2", 30, &a, NULL, 0);
+	struct conf_err err;
+
+	(void)state;
+	assert_int_equal(ctl_vni_put(c, &v, &err), 1);
+	memset(&ev, 0, sizeof(ev));
+	ev.vni = 300;
+	rte_ether_unformat_addr("02:00:00:00:05:05", &ev.mac);
+	ev.kind = FDB_KIND_REMOTE;
+	ev.remote = r4;
+	assert_int_equal(fdb_learn_post(learn, &ev, 1), 1);
+	ctl_poll(c);
+	memset(&e, 0, sizeof(e));
+	e.vni = 300;
+	memcpy(e.mac, ev.mac.addr_bytes, 6);
+	e.is_remote = true;
+	e.remote = r4;
+	assert_int_equal(ctl_fdb_add(c, &e, &err), 1);
+	/* VNI 100 still floods to .2; then neither VNI holds it */
+	assert_int_equal(ctl_vni_del(c, 300, &err), 0);
+	assert_int_equal(ctl_vni_del(c, 100, &err), 0);
+	ctl_poll(c);
+	assert_int_equal(neigh_users("198.18.0.2"), 0);
 }
 
 struct call_arg {
@@ -787,6 +901,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(underlay_set_changes_live_fields_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(config_apply_dry_run_then_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(refused_apply_keeps_references_right, setup, teardown),
+		cmocka_unit_test_setup_teardown(static_over_learned_holds_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_file_holds_each_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(state_file_failure_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(call_runs_on_the_control_thread, setup, teardown),
