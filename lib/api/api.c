@@ -80,6 +80,34 @@ authorized(struct api_req *r)
 	return api_token_equal(h, strlen(h), r->api->token, r->api->token_len);
 }
 
+/*
+ * Without a token, a browser on this host is the danger: a page of any
+ * site can make it send requests to 127.0.0.1, and with DNS rebinding
+ * read the answers too. Such a request names the page's host, so without a
+ * token only loopback names are served.
+ */
+static bool
+host_is_loopback(const char *h)
+{
+	char name[64];
+	size_t n;
+
+	if (h == NULL)
+		return false;
+	if (h[0] == '[') {
+		n = strcspn(h, "]");
+		return n == 4 && strncmp(h, "[::1", 4) == 0 && (h[5] == '\0' || h[5] == ':');
+	}
+	n = strcspn(h, ":");
+	if (n == 0 || n >= sizeof(name))
+		return false;
+	memcpy(name, h, n);
+	name[n] = '\0';
+	if (strcasecmp(name, "localhost") == 0)
+		return true;
+	return strncmp(name, "127.", 4) == 0 && strspn(name, "0123456789.") == n;
+}
+
 static bool
 has_body(enum api_method m)
 {
@@ -98,6 +126,13 @@ req_begin(struct api_req *r, const char *url, const char *method)
 	 * length came from on_uri(). */
 	if (strlen(url) > API_URL_MAX || r->uri_len > API_URL_MAX) {
 		api_error(r, 414, NULL, "the URL is longer than %u bytes", API_URL_MAX);
+		return;
+	}
+	if (!r->api->auth && !host_is_loopback(api_header(r, MHD_HTTP_HEADER_HOST))) {
+		api_error(r, 403, NULL, "Host %.64s is no loopback name: without a token_file, "
+			  "only requests to 127.0.0.1, [::1] or localhost are served",
+			  api_header(r, MHD_HTTP_HEADER_HOST) ? api_header(r, MHD_HTTP_HEADER_HOST)
+							       : "(none)");
 		return;
 	}
 	st = api_route_match(method, url, &r->m, r->allow, sizeof(r->allow));
@@ -119,6 +154,10 @@ req_begin(struct api_req *r, const char *url, const char *method)
 		return;
 	}
 	r->ctype = api_ctype_parse(api_header(r, MHD_HTTP_HEADER_CONTENT_TYPE));
+	/* curl -d's form type is read as JSON only from a client that holds
+	 * the token: a web page can send that type without asking first. */
+	if (r->ctype == API_CTYPE_FORM)
+		r->ctype = r->api->auth ? API_CTYPE_JSON : API_CTYPE_OTHER;
 	if (has_body(r->m.route->method) && r->ctype == API_CTYPE_OTHER) {
 		api_error(r, 415, NULL, "content type %s: application/json or application/yaml "
 			  "expected", api_header(r, MHD_HTTP_HEADER_CONTENT_TYPE));

@@ -52,6 +52,7 @@ enum api_ctype {
 	API_CTYPE_NONE,                  /**< no Content-Type */
 	API_CTYPE_JSON,
 	API_CTYPE_YAML,
+	API_CTYPE_FORM,                  /**< curl -d's default: JSON from a client with the token */
 	API_CTYPE_OTHER,
 };
 

@@ -151,11 +151,11 @@ api_ctype_parse(const char *s)
 		return API_CTYPE_JSON;
 	if (len == strlen("application/yaml") && strncasecmp(s, "application/yaml", len) == 0)
 		return API_CTYPE_YAML;
-	/* What curl -d sends unless told otherwise: the body is read as
-	 * JSON (which must then parse), so that the examples of a curl
-	 * session work as typed. */
+	/* What curl -d sends unless told otherwise: the server reads it as
+	 * JSON (which must then parse) from a client with the token, so that
+	 * a curl session works as typed (api.c). */
 	if (len == strlen("application/x-www-form-urlencoded") &&
 	    strncasecmp(s, "application/x-www-form-urlencoded", len) == 0)
-		return API_CTYPE_JSON;
+		return API_CTYPE_FORM;
 	return API_CTYPE_OTHER;
 }

@@ -464,17 +464,78 @@ api_h_underlay_get(struct api_req *r)
 		api_error(r, 500, NULL, "out of memory");
 }
 
+/* The underlay fields a PATCH body names. */
+enum {
+	U_TTL = 1 << 0, U_TOS = 1 << 1, U_DF = 1 << 2, U_ECN = 1 << 3, U_SPORT = 1 << 4,
+	U_MTU = 1 << 5, U_FIXED = 1 << 6,
+};
+
 struct underlay_call {
-	const struct conf_underlay *u;
+	const struct conf_underlay *u;   /* the body over the running underlay, validated */
+	unsigned named;                  /* U_*: what the body named */
 	struct conf_err err;
 };
 
+static unsigned
+underlay_named(const struct conf_node *body)
+{
+	static const struct { const char *key; unsigned bit; } f[] = {
+		{ "ttl", U_TTL }, { "tos", U_TOS }, { "df", U_DF }, { "ecn", U_ECN },
+		{ "source_ports", U_SPORT }, { "mtu", U_MTU },
+	};
+	unsigned named = 0, b;
+	size_t i;
+
+	for (i = 0; i < conf_node_size(body); i++) {
+		for (b = 0; b < RTE_DIM(f); b++)
+			if (strcmp(conf_node_key(body, i), f[b].key) == 0)
+				break;
+		named |= b < RTE_DIM(f) ? f[b].bit : U_FIXED;
+	}
+	return named;
+}
+
+/*
+ * Only what the body named is taken, over the underlay as it runs now, on
+ * the control thread: two PATCHes of different fields at once both hold.
+ * A named field that needs a restart goes through too, for the writer to
+ * refuse if it differs.
+ */
 static int
 underlay_set_fn(struct ctl *c, void *arg)
 {
 	struct underlay_call *o = arg;
+	struct conf_underlay u = ctl_conf(c)->underlay;
+	const struct conf_underlay *b = o->u;
 
-	return ctl_underlay_set(c, o->u, &o->err);
+	if (o->named & U_TTL) {
+		u.ttl = b->ttl;
+		u.ttl_inherit = b->ttl_inherit;
+	}
+	if (o->named & U_TOS) {
+		u.tos = b->tos;
+		u.tos_inherit = b->tos_inherit;
+	}
+	if (o->named & U_DF)
+		u.df = b->df;
+	if (o->named & U_ECN)
+		u.ecn = b->ecn;
+	if (o->named & U_SPORT) {
+		u.sport_min = b->sport_min;
+		u.sport_max = b->sport_max;
+	}
+	if (o->named & U_MTU)
+		u.mtu = b->mtu;
+	if (o->named & U_FIXED) {
+		snprintf(u.port, sizeof(u.port), "%s", b->port);
+		u.address = b->address;
+		u.prefix_len = b->prefix_len;
+		u.gateway = b->gateway;
+		u.udp_port = b->udp_port;
+		u.neighbors = b->neighbors;
+		u.n_neighbors = b->n_neighbors;
+	}
+	return ctl_underlay_set(c, &u, &o->err);
 }
 
 void api_h_underlay_patch(struct api_req *r);
@@ -499,6 +560,7 @@ api_h_underlay_patch(struct api_req *r)
 		conf_node_free(body);
 		return;
 	}
+	o.named = underlay_named(body);
 	u = map_merge(conf_node_get(root, "underlay"), body);
 	conf_node_free(body);
 	cf = validate(r, u ? map_with(root, "underlay", u) : NULL, "underlay");

@@ -883,6 +883,34 @@ def header_too_large(ctx):
 
 
 @test
+def concurrent_patches_both_hold(ctx):
+    """Two PATCH /v1/underlay of different fields at the same moment both
+    hold: each takes only the fields it names, over the underlay as it
+    runs when the control thread applies it (20 rounds)."""
+    with ctx.daemon() as d:
+        c = d.client
+        for k in range(20):
+            go = threading.Barrier(2)
+            res = {}
+
+            def patch(name, body):
+                go.wait(5)
+                res[name] = c.patch("/v1/underlay", json.dumps(body)).status
+
+            ts = [threading.Thread(target=patch, args=("ttl", {"ttl": 10 + k})),
+                  threading.Thread(target=patch, args=("mtu", {"mtu": 1400 + k}))]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(30)
+            check(res == {"ttl": 200, "mtu": 200}, "round %d: statuses %s", k, res)
+            u = c.expect(200, "GET", "/v1/underlay").body
+            check(u.get("ttl") == 10 + k and u.get("mtu") == 1400 + k,
+                  "round %d: after PATCH ttl %d and PATCH mtu %d at once, the underlay has "
+                  "ttl %s and mtu %s", k, 10 + k, 1400 + k, u.get("ttl"), u.get("mtu"))
+
+
+@test
 def concurrent_clients(ctx):
     """16 clients x 1000 requests at once (each creating, replacing,
     reading and deleting VNIs of its own): every request is answered, no

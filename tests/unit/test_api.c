@@ -265,8 +265,8 @@ content_types(void **state)
 	assert_int_equal(api_ctype_parse("application/yaml"), API_CTYPE_YAML);
 	assert_int_equal(api_ctype_parse("application/jsonx"), API_CTYPE_OTHER);
 	assert_int_equal(api_ctype_parse("text/plain"), API_CTYPE_OTHER);
-	/* curl -d's default is read as JSON */
-	assert_int_equal(api_ctype_parse("application/x-www-form-urlencoded"), API_CTYPE_JSON);
+	/* curl -d's default: JSON, from a client with the token (api.c) */
+	assert_int_equal(api_ctype_parse("application/x-www-form-urlencoded"), API_CTYPE_FORM);
 	assert_int_equal(api_ctype_parse("multipart/form-data"), API_CTYPE_OTHER);
 }
 
@@ -615,7 +615,7 @@ static void
 get(uint16_t port, const char *path, const char *extra, struct answer *ans)
 {
 	char req[8192];
-	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
 			 "%s\r\n", path, extra ? extra : "");
 
 	http(port, req, (size_t)n, ans);
@@ -679,7 +679,7 @@ token_required_elsewhere(void **state)
 	get(api_port(a), "/v1/secret", "Authorization: bearer " TOKEN "\r\n", &ans);
 	assert_error(&ans, 404, "no such path");
 	{
-		static const char put[] = "PUT /v1/vnis/300 HTTP/1.1\r\nHost: x\r\n"
+		static const char put[] = "PUT /v1/vnis/300 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 			"Connection: close\r\nContent-Type: application/json\r\n"
 			"Content-Length: 20\r\n\r\n{\"access\": [      ]}";
 
@@ -702,7 +702,33 @@ gate_statuses(void **state)
 	get(port, "/v2/nothing", NULL, &ans);
 	assert_error(&ans, 404, "no such path");
 
-	n = snprintf(req, sizeof(req), "DELETE /v1/vnis HTTP/1.1\r\nHost: x\r\n"
+	/* Without a token: a Host that is no loopback name (a web page, DNS
+	 * rebinding) is refused; loopback names are served. */
+	n = snprintf(req, sizeof(req), "GET /v1/health HTTP/1.1\r\nHost: evil.example:8080\r\n"
+		     "Connection: close\r\n\r\n");
+	http(port, req, (size_t)n, &ans);
+	assert_error(&ans, 403, "no loopback name");
+	n = snprintf(req, sizeof(req), "GET /v1/health HTTP/1.1\r\nHost: 127.1.2.3.evil.example\r\n"
+		     "Connection: close\r\n\r\n");
+	http(port, req, (size_t)n, &ans);
+	assert_error(&ans, 403, "no loopback name");
+	n = snprintf(req, sizeof(req), "GET /v1/health HTTP/1.1\r\nHost: localhost:8080\r\n"
+		     "Connection: close\r\n\r\n");
+	http(port, req, (size_t)n, &ans);
+	assert_int_equal(ans.status, 200);
+	n = snprintf(req, sizeof(req), "GET /v1/health HTTP/1.1\r\nHost: [::1]:8080\r\n"
+		     "Connection: close\r\n\r\n");
+	http(port, req, (size_t)n, &ans);
+	assert_int_equal(ans.status, 200);
+	/* ...and curl -d's form type, which a page may send unasked, is no
+	 * JSON without the token. */
+	n = snprintf(req, sizeof(req), "PUT /v1/vnis/300 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		     "Connection: close\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+		     "Content-Length: 2\r\n\r\n{}");
+	http(port, req, (size_t)n, &ans);
+	assert_error(&ans, 415, "application/x-www-form-urlencoded");
+
+	n = snprintf(req, sizeof(req), "DELETE /v1/vnis HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		     "Connection: close\r\n\r\n");
 	http(port, req, (size_t)n, &ans);
 	assert_error(&ans, 405, "allowed: GET, POST");
@@ -714,20 +740,20 @@ gate_statuses(void **state)
 	get(port, path, NULL, &ans);
 	assert_error(&ans, 414, "longer than");
 
-	n = snprintf(req, sizeof(req), "PUT /v1/vnis/200 HTTP/1.1\r\nHost: x\r\n"
+	n = snprintf(req, sizeof(req), "PUT /v1/vnis/200 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		     "Connection: close\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
 		     "\r\n{}");
 	http(port, req, (size_t)n, &ans);
 	assert_error(&ans, 415, "text/plain");
 
-	n = snprintf(req, sizeof(req), "PUT /v1/vnis/200 HTTP/1.1\r\nHost: x\r\n"
+	n = snprintf(req, sizeof(req), "PUT /v1/vnis/200 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		     "Connection: close\r\nContent-Length: 2\r\n\r\n{}");
 	http(port, req, (size_t)n, &ans);
 	assert_error(&ans, 415, "Content-Type");
 
 	/* Announced far too large (past API_DISCARD_MIN): refused before
 	 * the body is read. */
-	n = snprintf(req, sizeof(req), "POST /v1/vnis HTTP/1.1\r\nHost: x\r\n"
+	n = snprintf(req, sizeof(req), "POST /v1/vnis HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		     "Connection: close\r\nContent-Type: application/json\r\n"
 		     "Content-Length: 100000000\r\n\r\n");
 	http(port, req, (size_t)n, &ans);
@@ -739,7 +765,7 @@ gate_statuses(void **state)
 		static char big[8192];
 		size_t len;
 
-		len = (size_t)snprintf(big, sizeof(big), "POST /v1/vnis HTTP/1.1\r\nHost: x\r\n"
+		len = (size_t)snprintf(big, sizeof(big), "POST /v1/vnis HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 				       "Connection: close\r\nContent-Type: application/json\r\n"
 				       "Content-Length: 5000\r\n\r\n");
 		memset(big + len, ' ', 5000);
@@ -748,7 +774,7 @@ gate_statuses(void **state)
 	}
 
 	/* A client that waits for 100 Continue is answered at once. */
-	n = snprintf(req, sizeof(req), "POST /v1/vnis HTTP/1.1\r\nHost: x\r\n"
+	n = snprintf(req, sizeof(req), "POST /v1/vnis HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		     "Connection: close\r\nContent-Type: application/json\r\n"
 		     "Expect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
 	http(port, req, (size_t)n, &ans);
@@ -767,7 +793,7 @@ chunked_body_over_the_limit(void **state)
 	size_t n;
 
 	(void)state;
-	n = (size_t)snprintf(req, sizeof(req), "POST /v1/vnis HTTP/1.1\r\nHost: x\r\n"
+	n = (size_t)snprintf(req, sizeof(req), "POST /v1/vnis HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 			     "Connection: close\r\nContent-Type: application/json\r\n"
 			     "Transfer-Encoding: chunked\r\n\r\n");
 	for (int i = 0; i < 5; i++) {
@@ -938,7 +964,7 @@ req(const char *method, const char *path, const char *ctype, const char *data)
 	size_t len = data ? strlen(data) : 0;
 	int n;
 
-	n = snprintf(buf, sizeof(buf), "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	n = snprintf(buf, sizeof(buf), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
 		     "%s%s%s" "Content-Length: %zu\r\n\r\n%s", method, path,
 		     data ? "Content-Type: " : "", data ? (ctype ? ctype : "application/json") : "",
 		     data ? "\r\n" : "", len, data ? data : "");
@@ -1173,7 +1199,7 @@ handlers_config(void **state)
 	assert_int_equal(req("GET", "/v1/config", NULL, NULL), 200);
 	{
 		char r2[256];
-		int n = snprintf(r2, sizeof(r2), "GET /v1/config HTTP/1.1\r\nHost: x\r\n"
+		int n = snprintf(r2, sizeof(r2), "GET /v1/config HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 				 "Connection: close\r\nAccept: application/yaml\r\n\r\n");
 
 		http(api_port(w.api), r2, (size_t)n, &ans);
