@@ -13,6 +13,7 @@
 #include <rte_byteorder.h>
 
 #include "vtep.h"
+#include "vtep_private.h"
 
 
 static inline enum vtep_rx_kind
@@ -87,24 +88,6 @@ udp_csum_bad(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l
 	return !ok || vtep_csum_fold(sum) != 0xffff;
 }
 
-static inline uint64_t
-ld64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline uint32_t
-ld32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 /*
  * The frame nearly every packet is: option-less IPv4 in one segment to our
  * MAC and address, an unfragmented UDP datagram to our port with a zero
@@ -133,14 +116,14 @@ classify_fast(const struct vtep_decap_ctx *ctx, const struct rte_mbuf *m,
 	if (unlikely(len < OUTER + RTE_ETHER_HDR_LEN))
 		return false;
 	/* ether type IPv4, version 4 with no options */
-	diff = (ld64(p) & mac_mask) ^ ctx->mac_word;
-	diff |= (ld32(p + 12) & rte_cpu_to_be_32(0xffffff00u)) ^ rte_cpu_to_be_32(0x08004500u);
+	diff = (vtep_load64(p) & mac_mask) ^ ctx->mac_word;
+	diff |= (vtep_load32(p + 12) & rte_cpu_to_be_32(0xffffff00u)) ^ rte_cpu_to_be_32(0x08004500u);
 	/* no MF, no offset; protocol UDP */
-	diff |= (ld32(p + 20) & rte_cpu_to_be_32(0x3fff00ffu)) ^ rte_cpu_to_be_32(IPPROTO_UDP);
-	diff |= ld32(p + 30) ^ ctx->local_ip;
+	diff |= (vtep_load32(p + 20) & rte_cpu_to_be_32(0x3fff00ffu)) ^ rte_cpu_to_be_32(IPPROTO_UDP);
+	diff |= vtep_load32(p + 30) ^ ctx->local_ip;
 	/* UDP destination port, zero checksum, the I flag */
-	diff |= (ld32(p + 34) & rte_cpu_to_be_32(0x0000ffffu)) ^ ctx->port_word;
-	diff |= ld32(p + 38) & rte_cpu_to_be_32(0x0000ffffu);
+	diff |= (vtep_load32(p + 34) & rte_cpu_to_be_32(0x0000ffffu)) ^ ctx->port_word;
+	diff |= vtep_load32(p + 38) & rte_cpu_to_be_32(0x0000ffffu);
 	diff |= (p[42] & VTEP_VXLAN_FLAG_I) ^ VTEP_VXLAN_FLAG_I;
 	if (diff != 0)
 		return false;
@@ -152,11 +135,11 @@ classify_fast(const struct vtep_decap_ctx *ctx, const struct rte_mbuf *m,
 	    (csum == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
 	     vtep_csum_fold(__rte_raw_cksum(ip, 20, 0)) != 0xffff))
 		return false;
-	src = ld32(p + 26);
+	src = vtep_load32(p + 26);
 	if (martian_source(ctx, src))
 		return false;
 	i->drop = VTEP_DROP_NONE;
-	i->vni = rte_be_to_cpu_32(ld32(p + 46)) >> 8;
+	i->vni = rte_be_to_cpu_32(vtep_load32(p + 46)) >> 8;
 	i->outer_src = src;
 	i->outer_tos = ip->type_of_service;
 	i->outer_len = OUTER;

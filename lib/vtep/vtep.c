@@ -6,6 +6,7 @@
 #include <rte_hash_crc.h>
 
 #include "vtep.h"
+#include "vtep_private.h"
 
 static const char *const drop_names[VTEP_DROP_MAX] = {
 	[VTEP_DROP_NONE] = "none",
@@ -74,24 +75,6 @@ vtep_tmpl_build(struct vtep_tmpl *t, const struct vtep_tmpl_params *p)
  * the CPU has it) instead of gathering them into a buffer first: it runs on
  * every encapsulated packet.
  */
-static inline uint64_t
-load64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline uint32_t
-load32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 uint32_t
 vtep_flow_hash(const struct rte_mbuf *m)
 {
@@ -104,8 +87,8 @@ vtep_flow_hash(const struct rte_mbuf *m)
 	if (unlikely(len < sizeof(struct rte_ether_hdr)))
 		return 0;
 	/* Both MACs: bytes 0-11. */
-	h = rte_hash_crc_8byte(load64(p), h);
-	h = rte_hash_crc_4byte(load32(p + 8), h);
+	h = rte_hash_crc_8byte(vtep_load64(p), h);
+	h = rte_hash_crc_4byte(vtep_load32(p + 8), h);
 	memcpy(&et, p + 12, 2);
 	if (et == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN) && len >= off + 4) {
 		memcpy(&et, p + 16, 2);
@@ -124,9 +107,9 @@ vtep_flow_hash(const struct rte_mbuf *m)
 		    (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK |
 							   RTE_IPV4_HDR_MF_FLAG)) == 0 &&
 		    len >= off + ihl + 4)
-			ports = load32(p + off + ihl);
+			ports = vtep_load32(p + off + ihl);
 		/* Source and destination addresses: 8 bytes at offset 12. */
-		h = rte_hash_crc_8byte(load64((const uint8_t *)ip + 12), h);
+		h = rte_hash_crc_8byte(vtep_load64((const uint8_t *)ip + 12), h);
 		h = rte_hash_crc_8byte(((uint64_t)ip->next_proto_id << 32) | ports, h);
 		return h;
 	}
