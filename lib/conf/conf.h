@@ -149,6 +149,10 @@ struct conf *conf_load_string(const char *yaml, size_t len, const char *name,
 /** Free a configuration; NULL is a no-op. */
 void conf_free(struct conf *c);
 
+/** A binding as the rules name it in their reasons: "vm1 vlan 200" or
+ * "vm1 untagged". @return @p buf. */
+const char *conf_binding_str(char *buf, size_t size, const char *port, uint16_t vlan);
+
 /** Index of the port named @p name, or -1. */
 int conf_port_find(const struct conf *c, const char *name);
 

@@ -768,8 +768,8 @@ get_vlan(struct loader *l, const struct conf_node *v, const char *path, uint16_t
 	return fail(l, v, path, "%s is not a VLAN id (1-4094 or untagged)", show_node(q, v));
 }
 
-static const char *
-binding_str(char *buf, size_t size, const char *port, uint16_t vlan)
+const char *
+conf_binding_str(char *buf, size_t size, const char *port, uint16_t vlan)
 {
 	if (vlan == CONF_VLAN_UNTAGGED)
 		snprintf(buf, size, "%s untagged", port);
@@ -1388,7 +1388,7 @@ check_vni_dups(struct loader *l)
 		path_key(w2, w, "access");
 		path_idx(w, w2, first->b);
 		return fail_line(l, dup->line, p1, "%s is already bound to VNI %u (%s)",
-				 binding_str(b, sizeof(b), a->port, a->vlan),
+				 conf_binding_str(b, sizeof(b), a->port, a->vlan),
 				 c->vnis[first->a].vni, at(w2, sizeof(w2), first->line, w));
 	}
 	dup = key_sort_dup(l->remotes.k, l->remotes.n, &first);
@@ -1488,7 +1488,7 @@ parse_fdb_entry(struct loader *l, const struct conf_node *m, const char *base, s
 	path_key(path, base, "vlan");
 	if (rl > 0 && get_vlan(l, vv, path, &e->local.vlan) < 0)
 		return -1;
-	binding_str(b, sizeof(b), e->local.port, e->local.vlan);
+	conf_binding_str(b, sizeof(b), e->local.port, e->local.vlan);
 	bk = key_find(l->binds.k, l->binds.n, (uint64_t)port, e->local.vlan);
 	if (bk == NULL)
 		return fail(l, m, base, "%s is not an access binding of any VNI", b);

@@ -334,14 +334,8 @@ ctl_create(const struct ctl_params *p, struct conf_err *err)
 		goto out;
 	}
 
-	for (i = 0; i < p->conf->n_vnis; i++)
-		if (p->conf->vnis[i].flood_mode == CONF_FLOOD_MULTICAST) {
-			char f[32];
-
-			snprintf(f, sizeof(f), "vnis[%u].flood", i);
-			ctl_fail(err, -ENOTSUP, f, "flood mode multicast is not supported yet; use head-end");
-			goto out;
-		}
+	if (ctl_unsupported(p->conf, err) != 0)
+		goto out;
 	/* Start from nothing and apply the configuration as one change, the
 	 * same way as a change made at run time. */
 	empty = conf_dup(p->conf);

@@ -226,15 +226,6 @@ remap_field(struct conf_err *err, const char *list, const unsigned *real, unsign
 	snprintf(err->field, sizeof(err->field), "%.*s", (int)sizeof(err->field) - 1, buf);
 }
 
-static void
-binding_fmt(char *buf, size_t size, const struct conf_access *a)
-{
-	if (a->vlan == CONF_VLAN_UNTAGGED)
-		snprintf(buf, size, "%s untagged", a->port);
-	else
-		snprintf(buf, size, "%s vlan %u", a->port, a->vlan);
-}
-
 /*
  * Validate a batch that changed a few VNIs without reading the whole
  * configuration through the rules: the rules see the candidate's ports and
@@ -323,7 +314,7 @@ validate_touched(struct ctl *c, const struct conf *cand, struct conf_err *err)
 					char b[CONF_NAME_MAX + 16];
 
 					err->line = 0;
-					binding_fmt(b, sizeof(b), &cv->access[j]);
+					conf_binding_str(b, sizeof(b), cv->access[j].port, cv->access[j].vlan);
 					snprintf(err->field, sizeof(err->field), "vnis[%u].access[%u]", i, j);
 					snprintf(err->reason, sizeof(err->reason),
 						 "%s is already bound to VNI %u (vnis[%u].access[%u])", b,
@@ -354,8 +345,8 @@ out:
 /* What the rules accept but this vtepd does not do yet: refused here, so
  * that it is never accepted at run time and then refused at the next
  * start. */
-static int
-unsupported(const struct conf *cf, struct conf_err *err)
+int
+ctl_unsupported(const struct conf *cf, struct conf_err *err)
 {
 	unsigned i;
 
@@ -387,7 +378,7 @@ ctl_batch_commit(struct ctl *c, struct conf_err *err)
 		conf_free(cand);
 		next = NULL;
 	}
-	if (next != NULL && unsupported(next, err) != 0) {
+	if (next != NULL && ctl_unsupported(next, err) != 0) {
 		conf_free(next);
 		next = NULL;
 	}

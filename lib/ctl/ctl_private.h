@@ -130,6 +130,8 @@ const struct conf_fdb **ctl_fdb_sorted(const struct conf *cf);
 int ctl_commit(struct ctl *c, struct conf *next, struct conf_err *err);
 int ctl_persist(struct ctl *c);
 void ctl_model_clear_vnis_fdb(struct conf *cf);
+/* -EINVAL with @err when @cf asks for what this vtepd does not do yet. */
+int ctl_unsupported(const struct conf *cf, struct conf_err *err);
 
 /* ctl_punt.c: frames for the control thread, and ARP requests it sends. */
 void ctl_punt_poll(struct ctl *c);
