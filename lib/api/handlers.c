@@ -864,7 +864,6 @@ struct del_call {
 	struct rte_ether_addr mac;
 	struct vtep_ip ip;
 	unsigned what;
-	bool vni_missing;
 	struct conf_err err;
 };
 
@@ -883,9 +882,10 @@ answer_delete(struct api_req *r, int (*fn)(struct ctl *c, void *arg), struct del
 {
 	int rc = call(r, fn, o);
 
+	/* The typed operation names what is missing: the VNI, or the entry. */
 	if (rc >= 0)
 		api_reply(r, 204, NULL);
-	else if (rc == -ENOENT && o->vni_missing)
+	else if (rc == -ENOENT && strcmp(o->err.field, "vni") == 0)
 		api_error(r, 404, "vni", "no VNI %" PRIu32, o->vni);
 	else if (rc == -ENOENT)
 		api_error(r, 404, field, "no %s", what);
@@ -901,7 +901,6 @@ api_h_vni_delete(struct api_req *r)
 
 	if (vni_param(r, &o.vni) != 0)
 		return;
-	o.vni_missing = true;
 	answer_delete(r, vni_del_fn, &o, "VNI", "vni");
 }
 
@@ -1182,10 +1181,6 @@ fdb_del_fn(struct ctl *c, void *arg)
 {
 	struct del_call *o = arg;
 
-	if (conf_vni_find(ctl_conf(c), o->vni, NULL) == NULL) {
-		o->vni_missing = true;
-		return -ENOENT;
-	}
 	return ctl_fdb_del(c, o->vni, &o->mac, &o->err);
 }
 
@@ -1207,10 +1202,6 @@ fdb_flush_fn(struct ctl *c, void *arg)
 {
 	struct del_call *o = arg;
 
-	if (conf_vni_find(ctl_conf(c), o->vni, NULL) == NULL) {
-		o->vni_missing = true;
-		return -ENOENT;
-	}
 	return ctl_fdb_flush(c, o->vni, o->what, &o->err);
 }
 
@@ -1359,10 +1350,6 @@ remote_del_fn(struct ctl *c, void *arg)
 {
 	struct del_call *o = arg;
 
-	if (conf_vni_find(ctl_conf(c), o->vni, NULL) == NULL) {
-		o->vni_missing = true;
-		return -ENOENT;
-	}
 	return ctl_flood_del(c, o->vni, &o->ip, &o->err);
 }
 

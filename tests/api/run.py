@@ -477,6 +477,17 @@ def not_found(ctx):
                      field="vni", what="FDB of an unknown VNI")
         expect_error(c.post("/v1/vnis/4242/remotes", {"remote": R2}), 404, field="vni",
                      what="remote of an unknown VNI")
+        # deletions name what is missing: the VNI, or the entry in it
+        expect_error(c.delete("/v1/vnis/4242/fdb/" + MAC_A), 404, field="vni",
+                     what="DELETE fdb entry of an unknown VNI")
+        expect_error(c.delete("/v1/vnis/4242/fdb?type=learned"), 404, field="vni",
+                     what="flush of an unknown VNI")
+        expect_error(c.delete("/v1/vnis/4242/remotes/" + R2), 404, field="vni",
+                     what="DELETE remote of an unknown VNI")
+        expect_error(c.delete("/v1/vnis/100/fdb/" + MAC_C), 404, field="mac",
+                     what="DELETE of an fdb entry that is not there")
+        expect_error(c.delete("/v1/vnis/100/remotes/198.18.0.77"), 404, field="ip",
+                     what="DELETE of a remote not in the flood list")
         expect_error(c.get("/v1/vnis/0"), 400, field="vni", what="VNI 0")
         expect_error(c.get("/v1/vnis/16777216"), 400, field="vni", what="VNI 2^24")
 
