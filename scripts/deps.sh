@@ -7,7 +7,8 @@ pkgs=(build-essential meson ninja-build pkg-config
       dpdk dpdk-dev libdpdk-dev libyaml-dev libcmocka-dev libpcap-dev
       libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
       curl iproute2 iputils-ping ethtool tshark procps psmisc python3 python3-yaml python3-jsonschema
-      clang libclang-rt-14-dev llvm-14)
+      clang libclang-rt-14-dev llvm-14
+      prometheus scdoc)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -43,6 +43,9 @@ control_init(struct vtepd *d)
 	p.counters = ctrs;
 	p.n_workers = d->n_workers;
 	p.clock_ms = daemon_ms;
+	struct rte_mempool *pools[] = { d->pool, d->hdr_pool, d->clone_pool, d->ctl_pool };
+	p.pools = pools;
+	p.n_pools = RTE_DIM(pools);
 	memset(&err, 0, sizeof(err));
 	d->ctl = ctl_create(&p, &err);
 	if (d->ctl == NULL) {

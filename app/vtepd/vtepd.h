@@ -101,8 +101,9 @@ vtepd_now(void)
 
 /* worker.c */
 int worker_main(void *arg);
-/* One turn of the loop: poll every RX queue once, then transmit. */
-void worker_poll(struct worker *w, uint32_t now);
+/* One turn of the loop: poll every RX queue once, then transmit.
+ * @return frames received or sent for the control thread. */
+unsigned worker_poll(struct worker *w, uint32_t now);
 
 /* control.c: the writer (lib/ctl) set up over the daemon's ports, rings and
  * workers; the counter dump. */

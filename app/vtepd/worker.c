@@ -566,7 +566,7 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 }
 
 /* Frames the control thread asked this worker to send on the underlay. */
-static void
+static unsigned
 ctl_tx_drain(struct worker *w)
 {
 	struct rte_mbuf *m[VTEPD_BURST];
@@ -575,6 +575,7 @@ ctl_tx_drain(struct worker *w)
 	n = rte_ring_sc_dequeue_burst(w->ctl_tx, (void **)m, RTE_DIM(m), NULL);
 	for (i = 0; i < n; i++)
 		tx_enqueue(w, vd.ports[vd.underlay].id, m[i]);
+	return n;
 }
 
 /*
@@ -582,12 +583,12 @@ ctl_tx_drain(struct worker *w)
  * frames, one transmit per port. The fuzzer drives the data path through
  * this function, as the loop below does.
  */
-void
+unsigned
 worker_poll(struct worker *w, uint32_t now)
 {
 	const struct dp_snap *s = __atomic_load_n(&vd.snap, __ATOMIC_ACQUIRE);
 	struct rte_mbuf *pkts[VTEPD_BURST];
-	unsigned q;
+	unsigned q, moved = 0;
 
 	/* The underlay's live fields changed: take them, keep our IPv4 id
 	 * and what our port can do. */
@@ -609,6 +610,7 @@ worker_poll(struct worker *w, uint32_t now)
 		n = rte_eth_rx_burst(r->port, r->queue, pkts, VTEPD_BURST);
 		if (n == 0)
 			continue;
+		moved += n;
 		for (i = 0; i < n; i++)
 			bytes += rte_pktmbuf_pkt_len(pkts[i]);
 		w->ctr.port[r->port].c[CTL_PORT_RX_PACKETS] += n;
@@ -619,8 +621,9 @@ worker_poll(struct worker *w, uint32_t now)
 			access_rx(w, s, r->port, pkts, n, now);
 	}
 	if (w->ctl_tx != NULL)
-		ctl_tx_drain(w);
+		moved += ctl_tx_drain(w);
 	tx_flush(w);
+	return moved;
 }
 
 int
@@ -631,9 +634,18 @@ worker_main(void *arg)
 	rte_rcu_qsbr_thread_register(vd.qsbr, w->id);
 	rte_rcu_qsbr_thread_online(vd.qsbr, w->id);
 
+	/* One TSC read per turn gives both the clock and the busy ratio:
+	 * a turn's cycles count as busy when it moved frames. */
+	uint64_t t0 = rte_rdtsc(), t;
+
 	while (!__atomic_load_n(&vd.quit, __ATOMIC_RELAXED)) {
-		worker_poll(w, vtepd_now());
+		unsigned moved = worker_poll(w, (uint32_t)((t0 - vd.tsc0) / vd.tsc_hz));
+
 		rte_rcu_qsbr_quiescent(vd.qsbr, w->id);
+		t = rte_rdtsc();
+		w->ctr.cycles_polled += t - t0;
+		w->ctr.cycles_busy += (t - t0) & -(uint64_t)(moved != 0);
+		t0 = t;
 	}
 
 	tx_flush(w);

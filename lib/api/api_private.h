@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -176,6 +177,18 @@ json_t *api_node_to_json(const struct conf_node *n);
 
 /** A deep copy of @p n. @return it, or NULL (out of memory). */
 struct conf_node *api_node_copy(const struct conf_node *n);
+
+/* ---- metrics ---------------------------------------------------------- */
+
+struct ctl_stats;
+
+/**
+ * Write @p s in the Prometheus text exposition format 0.0.4 (GET
+ * /metrics), with vtep_build_info{version} and vtep_uptime_seconds.
+ * @return 0, or -EIO if @p f failed.
+ */
+int api_metrics_write(FILE *f, const struct ctl_stats *s, const char *version,
+		      uint64_t uptime_s);
 
 /* ---- the request, for the handlers ------------------------------------ */
 

@@ -1410,16 +1410,31 @@ vni_stats_json(const struct ctl_vni_stats *v)
 
 	for (unsigned k = 0; j && k < CTL_VNI_CTR_MAX; k++)
 		json_object_set_new(j, ctl_vni_ctr_name(k), json_integer((json_int_t)v->c[k]));
-	if (j)
+	if (j) {
 		json_object_set_new(j, "fdb_entries", json_integer(v->fdb_entries));
+		json_object_set_new(j, "fdb_learned", json_integer(v->fdb_learned));
+	}
 	return j;
+}
+
+/* Pools and rings: [{name, <used>, size}]. */
+static json_t *
+fill_json(const struct ctl_fill *f, unsigned n, const char *used)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; a && i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "name", f[i].name,
+						   used, (json_int_t)f[i].used,
+						   "size", (json_int_t)f[i].size));
+	return a;
 }
 
 static int
 stats_fn(struct ctl *c, void *arg)
 {
 	struct json_call *o = arg;
-	json_t *ports, *vnis, *drops, *workers, *worker, *ctl;
+	json_t *ports, *vnis, *drops, *workers, *worker, *ctl, *neighbors, *pools, *rings;
 	struct ctl_stats s;
 	int rc = ctl_stats_get(c, &s);
 
@@ -1441,9 +1456,17 @@ stats_fn(struct ctl *c, void *arg)
 		json_object_set_new(drops, vtep_drop_name(k), json_integer((json_int_t)s.drops[k]));
 	workers = json_array();
 	for (unsigned i = 0; i < s.n_workers; i++)
-		json_array_append_new(workers, json_pack("{s:I, s:I}",
+		json_array_append_new(workers, json_pack("{s:I, s:I, s:I, s:I, s:f}",
 			"rx_packets", (json_int_t)s.workers[i].rx_packets,
-			"drops", (json_int_t)s.workers[i].drops));
+			"drops", (json_int_t)s.workers[i].drops,
+			"cycles_polled", (json_int_t)s.workers[i].cycles_polled,
+			"cycles_busy", (json_int_t)s.workers[i].cycles_busy,
+			"busy_ratio", s.workers[i].busy_ratio));
+	neighbors = json_object();
+	for (unsigned k = 0; k < NEIGH_STATE_MAX; k++)
+		json_object_set_new(neighbors, neigh_state_name(k), json_integer(s.neighbors[k]));
+	pools = fill_json(s.pools, s.n_pools, "in_use");
+	rings = fill_json(s.rings, s.n_rings, "used");
 	worker = json_object();
 	for (unsigned k = 0; k < CTL_WORKER_CTR_MAX; k++)
 		json_object_set_new(worker, ctl_worker_ctr_name(k),
@@ -1451,9 +1474,11 @@ stats_fn(struct ctl *c, void *arg)
 	ctl = json_object();
 	for (unsigned k = 0; k < CTL_CTR_MAX; k++)
 		json_object_set_new(ctl, ctl_ctr_name(k), json_integer((json_int_t)s.ctl[k]));
-	o->out = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	o->out = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+			   "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 		"now_s", (json_int_t)s.now, "ports", ports, "vnis", vnis, "drops", drops,
-		"workers", workers, "worker", worker, "ctl", ctl,
+		"workers", workers, "worker", worker, "ctl", ctl, "neighbors", neighbors,
+		"pools", pools, "rings", rings,
 		"fdb", "entries", (json_int_t)s.fdb.entries, "learned", (json_int_t)s.fdb.learned,
 		"static", (json_int_t)s.fdb.statics, "moves", (json_int_t)s.fdb.moves,
 		"aged", (json_int_t)s.fdb.aged, "limit_hits", (json_int_t)s.fdb.limit_hits,

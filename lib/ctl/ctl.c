@@ -257,6 +257,7 @@ ctl_poll(struct ctl *c)
 	calls_run(c);
 	if (c->dirty)
 		ctl_snap_publish(c);
+	ctl_load_poll(c, ms);
 }
 
 /* ---- setup --------------------------------------------------------------- */
@@ -272,7 +273,7 @@ ctl_create(const struct ctl_params *p, struct conf_err *err)
 	int rc;
 
 	if (p->n_ports > CONF_MAX_PORTS || p->underlay >= p->n_ports ||
-	    p->n_workers > CTL_MAX_WORKERS || p->snap == NULL) {
+	    p->n_workers > CTL_MAX_WORKERS || p->snap == NULL || p->n_pools > CTL_MAX_POOLS) {
 		ctl_fail(err, -EINVAL, "", "invalid parameters");
 		errno = EINVAL;
 		return NULL;
@@ -290,6 +291,9 @@ ctl_create(const struct ctl_params *p, struct conf_err *err)
 	if (p->n_workers != 0)
 		memcpy(c->counters, p->counters, p->n_workers * sizeof(*c->counters));
 	c->p.counters = c->counters;
+	if (p->n_pools != 0)
+		memcpy(c->pools, p->pools, p->n_pools * sizeof(*c->pools));
+	c->p.pools = c->pools;
 	pthread_mutex_init(&c->call_lock, NULL);
 	pthread_cond_init(&c->call_cond, NULL);
 	c->calls_tail = &c->calls;

@@ -38,6 +38,13 @@
 
 struct ctl;
 
+/** Pools ctl_params can name. */
+#define CTL_MAX_POOLS 8
+/** The rings the writer knows: learn, punt, tx. */
+#define CTL_MAX_RINGS 3
+/** How often the workers' busy ratio is measured, in milliseconds. */
+#define CTL_LOAD_INTERVAL_MS 1000
+
 /** A port as the writer needs to know it. */
 struct ctl_port {
 	char name[CONF_NAME_MAX];
@@ -67,6 +74,9 @@ struct ctl_params {
 	void *clock_arg;
 	/** Where accepted changes persist; NULL: the configuration's state_file. */
 	const char *state_file;
+	/** The mbuf pools whose fill the metrics show (the array is copied). */
+	struct rte_mempool *const *pools;
+	unsigned n_pools;                /**< at most CTL_MAX_POOLS */
 };
 
 /**
@@ -227,11 +237,24 @@ struct ctl_vni_stats {
 	uint32_t vni;
 	uint64_t c[CTL_VNI_CTR_MAX];
 	uint32_t fdb_entries;
+	uint32_t fdb_learned;            /**< of fdb_entries; the rest are static */
 };
 
 struct ctl_worker_stats {
 	uint64_t rx_packets;
 	uint64_t drops;
+	uint64_t cycles_polled;          /**< TSC cycles in the worker loop */
+	uint64_t cycles_busy;            /**< of those, in turns that moved frames */
+	/** cycles_busy / cycles_polled over the last CTL_LOAD_INTERVAL_MS; 0
+	 * until one interval has passed. */
+	double busy_ratio;
+};
+
+/** An mbuf pool or a ring: how full it is. */
+struct ctl_fill {
+	const char *name;
+	uint32_t used;                   /**< mbufs in use, or ring entries */
+	uint32_t size;                   /**< mbufs, or ring capacity */
 };
 
 /** Every counter, summed over the workers in one place. */
@@ -247,6 +270,11 @@ struct ctl_stats {
 	uint64_t worker[CTL_WORKER_CTR_MAX];
 	uint64_t ctl[CTL_CTR_MAX];
 	struct fdb_stats fdb;
+	uint32_t neighbors[NEIGH_STATE_MAX];   /**< the underlay's, by state */
+	unsigned n_pools;
+	struct ctl_fill pools[CTL_MAX_POOLS];
+	unsigned n_rings;
+	struct ctl_fill rings[CTL_MAX_RINGS];
 };
 
 /** Sum every counter into @p s. @return 0, -ENOMEM. Release with ctl_stats_release(). */

@@ -119,6 +119,9 @@ struct dp_counters {
 	uint64_t w[CTL_WORKER_CTR_MAX];
 	struct port_ctr port[RTE_MAX_ETHPORTS];  /**< by port id */
 	struct vni_ctr *vni;                     /**< [CTL_MAX_VNIS], by slot */
+	/** TSC cycles of the worker loop: all of them, and those of turns
+	 * that received or sent something (the PMD load of VPP and OVS). */
+	uint64_t cycles_polled, cycles_busy;
 };
 
 #endif /* CTL_DP_H */

@@ -89,6 +89,12 @@ struct ctl {
 	uint64_t age_ms, age_carry;    /* ageing's clock and the fraction of a slot owed */
 	uint64_t ctr[CTL_CTR_MAX];
 
+	struct rte_mempool *pools[CTL_MAX_POOLS];
+	/* The workers' busy ratio over the last interval (ctl_stats.c). */
+	uint64_t load_ms;
+	uint64_t load_polled[CTL_MAX_WORKERS], load_busy[CTL_MAX_WORKERS];
+	double load[CTL_MAX_WORKERS];
+
 	pthread_mutex_t call_lock;
 	pthread_cond_t call_cond;
 	struct ctl_call_req *calls, **calls_tail;
@@ -137,6 +143,9 @@ int ctl_unsupported(const struct conf *cf, struct conf_err *err);
 void ctl_punt_poll(struct ctl *c);
 void ctl_neigh_request(void *arg, rte_be32_t ip);
 void ctl_learn_poll(struct ctl *c, uint32_t now);
+
+/* ctl_stats.c: measure the workers' busy ratio when an interval is over. */
+void ctl_load_poll(struct ctl *c, uint64_t ms);
 
 /* ctl.c, for ctl_punt.c */
 int ctl_remote_get(struct ctl *c, const struct vtep_ip *ip);

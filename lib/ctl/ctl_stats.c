@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include "ctl_private.h"
 
@@ -73,6 +75,54 @@ vni_slot(const struct ctl *c, uint32_t vni)
 	return v != NULL ? v->slot : -1;
 }
 
+/*
+ * The busy ratio of each worker over the last interval: cycles of loop
+ * turns that moved frames over all cycles polled, as VPP and OVS report
+ * PMD load. A ratio since start would hide a worker saturated now.
+ */
+void
+ctl_load_poll(struct ctl *c, uint64_t ms)
+{
+	unsigned w;
+
+	if (ms - c->load_ms < CTL_LOAD_INTERVAL_MS)
+		return;
+	for (w = 0; w < c->p.n_workers; w++) {
+		const struct dp_counters *d = c->p.counters[w];
+		uint64_t polled = d->cycles_polled, busy = d->cycles_busy;
+		uint64_t dp = polled - c->load_polled[w], db = busy - c->load_busy[w];
+
+		/* The first interval starts at the first poll, not at 0. */
+		if (c->load_ms != 0)
+			c->load[w] = dp != 0 ? (double)(db > dp ? dp : db) / (double)dp : 0.0;
+		c->load_polled[w] = polled;
+		c->load_busy[w] = busy;
+	}
+	c->load_ms = ms != 0 ? ms : 1;
+}
+
+static int
+neigh_count(void *arg, const struct neigh_info *n)
+{
+	uint32_t *by_state = arg;
+
+	if ((unsigned)n->state < NEIGH_STATE_MAX)
+		by_state[n->state]++;
+	return 0;
+}
+
+static void
+fill_ring(struct ctl_stats *s, const struct rte_ring *r)
+{
+	if (r == NULL || s->n_rings >= CTL_MAX_RINGS)
+		return;
+	s->rings[s->n_rings++] = (struct ctl_fill){
+		.name = r->name,
+		.used = rte_ring_count(r),
+		.size = rte_ring_get_capacity(r),
+	};
+}
+
 int
 ctl_stats_get(struct ctl *c, struct ctl_stats *s)
 {
@@ -108,6 +158,7 @@ ctl_stats_get(struct ctl *c, struct ctl_stats *s)
 
 		vs->vni = cf->vnis[i].vni;
 		vs->fdb_entries = fdb_vni_count(c->fdb, vs->vni);
+		vs->fdb_learned = fdb_vni_learned(c->fdb, vs->vni);
 		if (slot < 0)
 			continue;
 		for (w = 0; w < c->p.n_workers; w++)
@@ -125,9 +176,25 @@ ctl_stats_get(struct ctl *c, struct ctl_stats *s)
 			s->workers[w].rx_packets += d->port[c->ports[i].id].c[CTL_PORT_RX_PACKETS];
 		for (k = 0; k < CTL_WORKER_CTR_MAX; k++)
 			s->worker[k] += d->w[k];
+		s->workers[w].cycles_polled = d->cycles_polled;
+		s->workers[w].cycles_busy = d->cycles_busy;
+		s->workers[w].busy_ratio = c->load[w];
 	}
 	memcpy(s->ctl, c->ctr, sizeof(s->ctl));
 	fdb_stats_get(c->fdb, &s->fdb);
+	neigh_walk(c->neighs, neigh_count, s->neighbors);
+	for (i = 0; i < c->p.n_pools; i++) {
+		const struct rte_mempool *mp = c->pools[i];
+
+		s->pools[s->n_pools++] = (struct ctl_fill){
+			.name = mp->name,
+			.used = rte_mempool_in_use_count(mp),
+			.size = mp->size,
+		};
+	}
+	fill_ring(s, c->p.learn);
+	fill_ring(s, c->p.punt);
+	fill_ring(s, c->p.tx);
 	return 0;
 }
 
@@ -170,10 +237,21 @@ ctl_stats_print(struct ctl *c, const struct ctl_stats *s, FILE *f)
 				s->vnis[i].c[k]);
 		fprintf(f, "vni.%" PRIu32 ".fdb_entries %" PRIu32 "\n", s->vnis[i].vni,
 			s->vnis[i].fdb_entries);
+		fprintf(f, "vni.%" PRIu32 ".fdb_learned %" PRIu32 "\n", s->vnis[i].vni,
+			s->vnis[i].fdb_learned);
 	}
 	for (i = 0; i < s->n_workers; i++) {
 		fprintf(f, "worker.%u.rx_packets %" PRIu64 "\n", i, s->workers[i].rx_packets);
 		fprintf(f, "worker.%u.drops %" PRIu64 "\n", i, s->workers[i].drops);
+		fprintf(f, "worker.%u.busy_ratio %.3f\n", i, s->workers[i].busy_ratio);
+	}
+	for (i = 0; i < s->n_pools; i++) {
+		fprintf(f, "pool.%s.in_use %" PRIu32 "\n", s->pools[i].name, s->pools[i].used);
+		fprintf(f, "pool.%s.size %" PRIu32 "\n", s->pools[i].name, s->pools[i].size);
+	}
+	for (i = 0; i < s->n_rings; i++) {
+		fprintf(f, "ring.%s.used %" PRIu32 "\n", s->rings[i].name, s->rings[i].used);
+		fprintf(f, "ring.%s.size %" PRIu32 "\n", s->rings[i].name, s->rings[i].size);
 	}
 	for (k = 1; k < VTEP_DROP_MAX; k++)
 		fprintf(f, "drop.%s %" PRIu64 "\n", vtep_drop_name((enum vtep_drop)k), s->drops[k]);

@@ -677,6 +677,17 @@ fdb_vni_count(const struct fdb *fdb, uint32_t vni)
 	return v != NULL ? v->total : 0;
 }
 
+uint32_t
+fdb_vni_learned(const struct fdb *fdb, uint32_t vni)
+{
+	const struct fdb_vni *v;
+
+	if (!fdb_vni_valid(vni))
+		return 0;
+	v = fdb_vni_find(fdb, vni);
+	return v != NULL ? v->learned : 0;
+}
+
 struct rte_ring *
 fdb_learn_ring_create(const char *name, unsigned size, int socket_id)
 {

@@ -282,6 +282,9 @@ void fdb_stats_get(const struct fdb *fdb, struct fdb_stats *s);
 /** Writer: entries in @p vni (static and learned). */
 uint32_t fdb_vni_count(const struct fdb *fdb, uint32_t vni);
 
+/** Writer: learned entries in @p vni (the rest of fdb_vni_count() are static). */
+uint32_t fdb_vni_learned(const struct fdb *fdb, uint32_t vni);
+
 /*
  * The learn ring: workers post what they saw, the writer applies it.
  * Multi-producer, single-consumer.

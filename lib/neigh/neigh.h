@@ -57,6 +57,7 @@ enum neigh_state {
 	NEIGH_REACHABLE,   /**< MAC confirmed recently */
 	NEIGH_PROBE,       /**< MAC still used, being re-confirmed */
 	NEIGH_STATIC,      /**< from the configuration, never expires */
+	NEIGH_STATE_MAX
 };
 
 /** Called by neigh_poll() for each ARP request to send, to @p ip. */

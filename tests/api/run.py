@@ -35,6 +35,9 @@ from apitest import (  # noqa: E402
     TestFailure, check, expect_error, free_port, reap_stale, spec, test,
 )
 
+# The metrics tests register themselves with @test, like those below.
+import cases_metrics  # noqa: E402,F401
+
 MAC_A = "02:aa:00:00:00:0a"
 MAC_B = "02:bb:00:00:00:0b"
 MAC_C = "02:cc:00:00:00:0c"

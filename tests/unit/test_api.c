@@ -168,14 +168,15 @@ routes_each_dispatches_to_itself(void **state)
 	struct api_match m;
 
 	(void)state;
-	assert_int_equal(api_route_count(), 20);
+	assert_int_equal(api_route_count(), 21);
 	for (unsigned i = 0; i < api_route_count(); i++) {
 		const char *method, *path, *help;
 		char url[128], *o = url;
 
 		assert_int_equal(api_route_get(i, &method, &path, &help), 0);
 		assert_true(help[0] != '\0');
-		assert_int_equal(strncmp(path, "/v1/", 4), 0);
+		/* Prometheus looks for /metrics; everything else is versioned. */
+		assert_true(strncmp(path, "/v1/", 4) == 0 || strcmp(path, "/metrics") == 0);
 		/* Fill each parameter with a value and match it back. */
 		for (const char *p = path; *p; p++) {
 			if (*p == '{') {
@@ -1252,6 +1253,89 @@ handlers_read_state(void **state)
 	assert_int_equal(req("GET", "/v1/health", NULL, NULL), 200);
 }
 
+/* The text format of a synthetic set of counters: names from the .def
+ * files, labels escaped, one family's samples together. */
+static void
+metrics_text_format(void **state)
+{
+	static struct ctl_vni_stats vnis[2] = {
+		{ .vni = 7, .fdb_entries = 3, .fdb_learned = 2 },
+		{ .vni = 16777215 },
+	};
+	struct ctl_stats *s = calloc(1, sizeof(*s));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(f);
+	s->n_ports = 1;
+	s->ports[0].name = "a\"b\\c";
+	s->ports[0].c[CTL_PORT_TX_PACKETS] = 42;
+	vnis[0].c[CTL_VNI_ENCAP_PACKETS] = 5;
+	s->n_vnis = 2;
+	s->vnis = vnis;
+	s->n_workers = 1;
+	s->workers[0].busy_ratio = 0.25;
+	s->drops[VTEP_DROP_UNKNOWN_VNI] = 9;
+	s->worker[CTL_WORKER_LEARN_POSTED] = 11;
+	s->ctl[CTL_CHANGES] = 4;
+	s->neighbors[NEIGH_PROBE] = 1;
+	s->n_rings = 1;
+	s->rings[0] = (struct ctl_fill){ .name = "learn", .used = 3, .size = 1023 };
+	assert_int_equal(api_metrics_write(f, s, "1.2\"3", 60), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(buf, "vtep_build_info{version=\"1.2\\\"3\"} 1\n"));
+	assert_non_null(strstr(buf, "vtep_uptime_seconds 60\n"));
+	assert_non_null(strstr(buf, "# HELP vtep_port_tx_packets_total frames sent\n"
+				    "# TYPE vtep_port_tx_packets_total counter\n"
+				    "vtep_port_tx_packets_total{port=\"a\\\"b\\\\c\"} 42\n"));
+	assert_non_null(strstr(buf, "# TYPE vtep_vni_encap_packets_total counter\n"
+				    "vtep_vni_encap_packets_total{vni=\"7\"} 5\n"
+				    "vtep_vni_encap_packets_total{vni=\"16777215\"} 0\n"));
+	assert_non_null(strstr(buf, "vtep_vni_fdb_entries{vni=\"7\",type=\"static\"} 1\n"
+				    "vtep_vni_fdb_entries{vni=\"7\",type=\"learned\"} 2\n"));
+	assert_non_null(strstr(buf, "vtep_worker_busy_ratio{worker=\"0\"} 0.2500\n"));
+	assert_non_null(strstr(buf, "vtep_drops_total{reason=\"unknown_vni\"} 9\n"));
+	assert_null(strstr(buf, "reason=\"none\""));
+	assert_non_null(strstr(buf, "vtep_learn_posted_total 11\n"));
+	assert_non_null(strstr(buf, "vtep_ctl_changes_total 4\n"));
+	assert_non_null(strstr(buf, "vtep_neighbors{state=\"probe\"} 1\n"));
+	assert_non_null(strstr(buf, "vtep_ring_used{ring=\"learn\"} 3\n"));
+	assert_non_null(strstr(buf, "vtep_ring_size{ring=\"learn\"} 1023\n"));
+	/* Each family is declared once, and every sample follows its own. */
+	for (char *line = buf, *nl, fam[128] = ""; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		assert_non_null(nl);
+		*nl = '\0';
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			char *name = line + 7;
+
+			name[strcspn(name, " ")] = '\0';
+			assert_true(strcmp(name, fam) != 0);
+			snprintf(fam, sizeof(fam), "%s", name);
+		} else if (line[0] != '#') {
+			assert_int_equal(strncmp(line, fam, strlen(fam)), 0);
+			assert_true(line[strlen(fam)] == '{' || line[strlen(fam)] == ' ');
+		}
+	}
+	free(buf);
+	free(s);
+}
+
+/* GET /metrics answers the text format. */
+static void
+metrics_route(void **state)
+{
+	(void)state;
+	assert_int_equal(req("GET", "/metrics", NULL, NULL), 200);
+	assert_non_null(strstr(ans.head, "Content-Type: text/plain; version=0.0.4"));
+	assert_non_null(strstr(ans.body, "vtep_vni_encap_packets_total{vni=\"100\"} 0\n"));
+	assert_non_null(strstr(ans.body, "vtep_vnis 1\n"));
+	assert_int_equal(req("POST", "/metrics", NULL, NULL), 405);
+}
+
 int
 main(void)
 {
@@ -1288,6 +1372,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(handlers_underlay, writer_setup, writer_teardown),
 		cmocka_unit_test_setup_teardown(handlers_config, writer_setup, writer_teardown),
 		cmocka_unit_test_setup_teardown(handlers_read_state, writer_setup, writer_teardown),
+		cmocka_unit_test(metrics_text_format),
+		cmocka_unit_test_setup_teardown(metrics_route, writer_setup, writer_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmpdir, teardown_tmpdir);

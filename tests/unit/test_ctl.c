@@ -903,11 +903,53 @@ stats_sum_the_workers(void **state)
 	ctl_stats_release(&s);
 }
 
+/* The busy ratio is that of the last interval, per worker, not since
+ * start; the gauges count neighbours by state and the learn ring. */
+static void
+stats_busy_ratio_and_gauges(void **state)
+{
+	struct ctl_stats s;
+
+	(void)state;
+	ctl_poll(c);                    /* the first interval starts here */
+	ctrs[0]->cycles_polled += 1000000;
+	ctrs[0]->cycles_busy += 1000000;
+	fake_ms += CTL_LOAD_INTERVAL_MS;
+	ctl_poll(c);
+	assert_int_equal(ctl_stats_get(c, &s), 0);
+	assert_true(s.workers[0].busy_ratio > 0.999 && s.workers[0].busy_ratio <= 1.0);
+	if (N_WORKERS > 1)
+		assert_true(s.workers[1].busy_ratio == 0.0);
+	assert_int_equal(s.workers[0].cycles_busy, 1000000);
+	ctl_stats_release(&s);
+	/* A quarter busy in the next interval: the old one is forgotten. */
+	ctrs[0]->cycles_polled += 4000000;
+	ctrs[0]->cycles_busy += 1000000;
+	fake_ms += CTL_LOAD_INTERVAL_MS / 2;
+	ctl_poll(c);                    /* not over yet: still the last ratio */
+	assert_int_equal(ctl_stats_get(c, &s), 0);
+	assert_true(s.workers[0].busy_ratio > 0.999);
+	ctl_stats_release(&s);
+	fake_ms += CTL_LOAD_INTERVAL_MS / 2;
+	ctl_poll(c);
+	assert_int_equal(ctl_stats_get(c, &s), 0);
+	assert_true(s.workers[0].busy_ratio > 0.249 && s.workers[0].busy_ratio < 0.251);
+	assert_int_equal(s.neighbors[NEIGH_STATIC], 2);
+	assert_int_equal(s.neighbors[NEIGH_REACHABLE], 0);
+	assert_int_equal(s.n_rings, 1);
+	assert_int_equal(s.rings[0].size, rte_ring_get_capacity(learn));
+	assert_int_equal(s.rings[0].used, 0);
+	assert_int_equal(s.vnis[0].fdb_entries, 1);
+	assert_int_equal(s.vnis[0].fdb_learned, 0);
+	ctl_stats_release(&s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(start_state_is_published, setup, teardown),
+		cmocka_unit_test_setup_teardown(stats_busy_ratio_and_gauges, setup, teardown),
 		cmocka_unit_test_setup_teardown(vni_put_creates_then_replaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(vni_put_binding_conflict_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(vni_put_refuses_unknown_port_with_the_rules_words, setup,
