@@ -289,3 +289,19 @@ api_node_copy(const struct conf_node *n)
 					conf_node_type(n), conf_node_line(n));
 	}
 }
+
+int
+api_etag(const json_t *j, char out[API_ETAG_SIZE])
+{
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	if (text == NULL)
+		return -ENOMEM;
+	/* FNV-1a: a change detector for read-modify-write, not a secret. */
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	free(text);
+	snprintf(out, API_ETAG_SIZE, "\"%016" PRIx64 "\"", h);
+	return 0;
+}

@@ -23,6 +23,8 @@
 /** Path parameters of one route ({vni}, {mac}). */
 #define API_MAX_PARAMS 2
 #define API_PARAM_MAX 64
+/** An entity tag: a quoted 64-bit hash in hex, with its NUL. */
+#define API_ETAG_SIZE 19
 /** Nesting of a JSON body; lib/conf allows 16 levels, a body sits below them. */
 #define API_JSON_DEPTH_MAX 16
 
@@ -95,6 +97,7 @@ struct api_req {
 	size_t text_len;
 	const char *text_type;
 	char allow[64];                  /**< for a 405 */
+	char etag[API_ETAG_SIZE];        /**< ETag header of the answer; "" none */
 };
 
 /** The routes of routes.def, and their number. */
@@ -177,6 +180,13 @@ json_t *api_node_to_json(const struct conf_node *n);
 
 /** A deep copy of @p n. @return it, or NULL (out of memory). */
 struct conf_node *api_node_copy(const struct conf_node *n);
+
+/**
+ * The entity tag of a JSON document: "\"<16 hex digits>\"", a hash of its
+ * compact form with sorted keys, so that equal documents get equal tags.
+ * @return 0, -ENOMEM.
+ */
+int api_etag(const json_t *j, char out[API_ETAG_SIZE]);
 
 /* ---- metrics ---------------------------------------------------------- */
 

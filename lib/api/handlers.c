@@ -718,35 +718,95 @@ vni_get_fn(struct ctl *c, void *arg)
 	return o->out ? 0 : -ENOMEM;
 }
 
+/* The answer's ETag: that of the VNI document it carries. */
+static void
+etag_set(struct api_req *r)
+{
+	if (r->json != NULL && r->status < 300 && api_etag(r->json, r->etag) != 0)
+		r->etag[0] = '\0';
+}
+
 void api_h_vni_get(struct api_req *r);
 void
 api_h_vni_get(struct api_req *r)
 {
 	struct json_call o = { 0 };
 
-	if (vni_param(r, &o.vni) == 0)
+	if (vni_param(r, &o.vni) == 0) {
 		answer_call(r, vni_get_fn, &o, NULL);
+		etag_set(r);
+	}
+}
+
+/* Does If-Match (RFC 9110 section 13.1.1: "*" or a list of strong tags)
+ * name @p tag? */
+static bool
+etag_matches(const char *if_match, const char *tag)
+{
+	size_t n = strlen(tag);
+
+	for (const char *p = if_match; *p;) {
+		size_t len;
+
+		p += strspn(p, " \t,");
+		len = strcspn(p, ",");
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if ((len == 1 && p[0] == '*') || (len == n && strncmp(p, tag, n) == 0))
+			return true;
+		p += len;
+		p += strcspn(p, ",");
+	}
+	return false;
 }
 
 struct vni_call {
 	const struct conf_vni *v;
 	bool create_only;
+	const char *if_match;            /* If-Match, or NULL */
+	char etag[API_ETAG_SIZE];        /* the running VNI's, when If-Match failed */
 	size_t index;                    /* where the VNI is or would be */
 	struct conf_err err;
 	json_t *out;
 };
+
+/* If-Match against the running VNI, on the control thread: no other
+ * change can come between the comparison and the write. */
+static int
+vni_precondition(struct vni_call *o, const struct conf_vni *running)
+{
+	json_t *j;
+	int rc;
+
+	if (o->if_match == NULL)
+		return 0;
+	if (running == NULL)
+		return -ECANCELED;
+	j = vni_json(running);
+	if (j == NULL)
+		return -ENOMEM;
+	rc = api_etag(j, o->etag);
+	json_decref(j);
+	if (rc < 0)
+		return rc;
+	return etag_matches(o->if_match, o->etag) ? 0 : -ECANCELED;
+}
 
 static int
 vni_put_fn(struct ctl *c, void *arg)
 {
 	struct vni_call *o = arg;
 	const struct conf *cf = ctl_conf(c);
+	const struct conf_vni *running = conf_vni_find(cf, o->v->vni, &o->index);
 	int rc;
 
-	if (conf_vni_find(cf, o->v->vni, &o->index) == NULL)
+	if (running == NULL)
 		o->index = cf->n_vnis;
 	else if (o->create_only)
 		return -EEXIST;
+	rc = vni_precondition(o, running);
+	if (rc < 0)
+		return rc;
 	rc = ctl_vni_put(c, o->v, &o->err);
 	if (rc >= 0) {
 		const struct conf_vni *v = conf_vni_find(ctl_conf(c), o->v->vni, NULL);
@@ -826,11 +886,19 @@ vni_write(struct api_req *r, uint32_t vni, bool create_only)
 		return;
 	}
 	o.v = v;
+	o.if_match = api_header(r, "If-Match");
 	rc = call(r, vni_put_fn, &o);
 	if (rc == -EEXIST)
 		api_error(r, 409, "vni", "VNI %" PRIu32 " exists", v->vni);
-	else if (rc >= 0 && o.out)
+	else if (rc == -ECANCELED && o.etag[0] == '\0')
+		api_error(r, 412, NULL, "If-Match: there is no VNI %" PRIu32, v->vni);
+	else if (rc == -ECANCELED)
+		api_error(r, 412, NULL, "If-Match: VNI %" PRIu32 " changed since it was read; "
+			  "its ETag is now %s", v->vni, o.etag);
+	else if (rc >= 0 && o.out) {
 		api_reply(r, rc == 1 ? 201 : 200, o.out);
+		etag_set(r);
+	}
 	else if (rc >= 0)
 		api_error(r, 500, NULL, "out of memory");
 	else if (rc != -ESHUTDOWN) {

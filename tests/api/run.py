@@ -1119,6 +1119,40 @@ def durability_kill9(ctx):
         print("clean exit %.1f s after SIGTERM" % (time.monotonic() - t0))
 
 
+@test
+def vni_put_if_match(ctx):
+    """GET gives the VNI's ETag; PUT with If-Match replaces it only if it is
+    unchanged since (412 and nothing changed otherwise), answers the new
+    ETag, and If-Match on a VNI that does not exist is 412."""
+    with ctx.daemon() as d:
+        c = d.client
+        a = c.expect(200, "GET", "/v1/vnis/101")
+        tag = a.headers.get("ETag")
+        check(tag and re.fullmatch(r'"[0-9a-f]{16}"', tag), "ETag %r", tag)
+        again = c.expect(200, "GET", "/v1/vnis/101").headers.get("ETag")
+        check(again == tag, "the same VNI read twice: ETag %s then %s", tag, again)
+        body = dict(a.body, mac_limit=50)
+        body.pop("vni", None)
+        a2 = c.expect(200, "PUT", "/v1/vnis/101", body, headers={"If-Match": tag})
+        new = a2.headers.get("ETag")
+        check(new and new != tag, "PUT answered ETag %r; the old one was %s", new, tag)
+        check(c.expect(200, "GET", "/v1/vnis/101").headers.get("ETag") == new,
+              "GET after PUT: not the ETag PUT answered")
+        # A writer that read before that change loses, and changes nothing.
+        stale = dict(body, mac_limit=70)
+        expect_error(c.put("/v1/vnis/101", stale, headers={"If-Match": tag}), 412,
+                     reason="changed since it was read", what="PUT with a stale If-Match")
+        check(c.expect(200, "GET", "/v1/vnis/101").body.get("mac_limit") == 50,
+              "a refused If-Match changed the VNI")
+        # A list of tags, and *, match as RFC 9110 says.
+        c.expect(200, "PUT", "/v1/vnis/101", stale, headers={"If-Match": '"0", ' + new})
+        c.expect(200, "PUT", "/v1/vnis/101", body, headers={"If-Match": "*"})
+        expect_error(c.put("/v1/vnis/777", vni_body(port="vm2", vlan=77),
+                           headers={"If-Match": "*"}), 412, reason="there is no VNI 777",
+                     what="If-Match on a VNI that does not exist")
+        check(777 not in vni_ids(c), "a refused If-Match created the VNI")
+
+
 # ---- running --------------------------------------------------------------------
 
 class Skip(Exception):
