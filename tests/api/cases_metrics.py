@@ -198,6 +198,28 @@ def metrics_follow_state(ctx):
         check(m.get("vtep_vnis") == 2, "vtep_vnis after DELETE")
 
 
+OPERATING = os.path.join(SRC, "docs", "OPERATING.md")
+
+
+@test
+def metrics_documented(ctx):
+    """docs/OPERATING.md lists every family /metrics has, with its type,
+    no family it does not have, and every drop reason of vtep_drop.def."""
+    with open(OPERATING) as f:
+        doc = f.read()
+    rows = dict(re.findall(r"^\| `(vtep_\w+)` \| (counter|gauge) \|", doc, re.M))
+    with ctx.daemon() as d:
+        m = scrape(d)
+    for fam, t in m.type.items():
+        check(rows.get(fam) == t, "%s (%s) is not in the table of docs/OPERATING.md as a %s",
+              fam, t, t)
+    stale = sorted(set(rows) - set(m.type))
+    check(not stale, "docs/OPERATING.md lists families /metrics does not have: %s", stale)
+    reasons = set(re.findall(r"^\| `([a-z_0-9]+)` \| [^|]+ \|$", doc, re.M))
+    missing = [r for r in drop_reasons() if r not in reasons]
+    check(not missing, "drop reasons missing from docs/OPERATING.md: %s", missing)
+
+
 # ---- a real Prometheus ------------------------------------------------------
 
 def http_json(url, timeout=5.0):
