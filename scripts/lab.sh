@@ -2,7 +2,8 @@
 # Start the demo lab: a VM behind vtepd and a VM behind a host whose VTEP is
 # the Linux kernel's vxlan driver, joined by an underlay link (see
 # scripts/lab-lib.sh). Shows them pinging each other across VNI 100, prints
-# vtepd's counters, runs until Ctrl-C, then removes everything it created.
+# vtepd's counters, adds VNI 200 with vtepctl and shows the VNIs, the FDB
+# and a few metrics, runs until Ctrl-C, then removes everything it created.
 #
 #   scripts/lab.sh [--once]     --once: stop after the demonstration
 set -euo pipefail
@@ -72,15 +73,23 @@ echo "== vtepd's counters =="
 awk '/--- vtepd counters/{buf=""} {buf=buf $0 "\n"} END{printf "%s", buf}' "$state/vtepd.log" |
 	sed -n '/--- vtepd counters/,$p' | grep -v ' 0$' || true
 
-# The REST API, inside vtepd's namespace: VNI 200 added while it forwards.
-api() { ip netns exec "$NS_VTEP" curl -s --max-time 10 "$@"; }
-echo "== the REST API: PUT /v1/vnis/200, then GET /v1/vnis =="
-api -X PUT -H 'Content-Type: application/json' \
-	-d '{"access":[{"port":"vm1","vlan":200}],"flood":"head-end","remotes":["'"$HOST2_IP"'"]}' \
-	-w ' (%{http_code})\n' http://127.0.0.1:8080/v1/vnis/200
-api -w '\n' http://127.0.0.1:8080/v1/vnis
+# The REST API, inside vtepd's namespace, through vtepctl: VNI 200 added
+# while it forwards, then the VNIs and the FDB as an operator sees them.
+vtepctl=$build/app/vtepctl/vtepctl
+ctl() { ip netns exec "$NS_VTEP" "$vtepctl" --server http://127.0.0.1:8080 "$@"; }
+echo "== vtepctl vni add 200 access vm1 vlan 200 remote $HOST2_IP =="
+ctl vni add 200 access vm1 vlan 200 remote "$HOST2_IP"
+echo "== vtepctl vni list =="
+ctl vni list
+echo "== vtepctl fdb show =="
+ctl fdb show
+echo "== GET /metrics (a few lines) =="
+ip netns exec "$NS_VTEP" curl -s --max-time 10 http://127.0.0.1:8080/metrics |
+	grep -E '^vtep_(vni_(encap|decap)_packets_total|vni_fdb_entries|worker_busy_ratio|neighbors\{state="reachable"\})' || true
 
 [ "$once" -eq 1 ] && exit 0
 echo "lab: running; try: ip netns exec $NS_VM1 ping $VM2_IP   (Ctrl-C to stop)"
-echo "lab: the API: ip netns exec $NS_VTEP curl -s http://127.0.0.1:8080/v1/stats"
+echo "lab: the API answers inside vtepd's namespace on 127.0.0.1:8080:"
+echo "       ip netns exec $NS_VTEP $vtepctl stats --watch     (or: vni list, fdb show, neigh)"
+echo "       ip netns exec $NS_VTEP curl -s http://127.0.0.1:8080/metrics"
 wait "$VTEPD_PID"
