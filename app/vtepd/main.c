@@ -245,6 +245,7 @@ main(int argc, char **argv)
 	vtepd_logtype = rte_log_register_type_and_pick_level("vtepd", RTE_LOG_INFO);
 	vd.tsc_hz = rte_get_tsc_hz();
 	vd.tsc0 = rte_rdtsc();
+	capture_init();
 
 	rc = workers_create(&vd);
 	if (rc != 0)
@@ -278,12 +279,17 @@ main(int argc, char **argv)
 	rc = control_init(&vd);
 	if (rc != 0)
 		goto out;
+	rc = telemetry_start(&vd);
+	if (rc != 0)
+		goto out;
 	rc = api_begin(&vd);
 	if (rc != 0)
 		goto out;
 	rc = run();
 out:
+	telemetry_stop(&vd);
 	vtepd_free(&vd);
+	capture_fini();
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;
 }

@@ -112,6 +112,18 @@ void control_poll(struct vtepd *d);
 void control_fini(struct vtepd *d);
 void control_stats_print(struct vtepd *d, FILE *f);
 
+/* telemetry.c: DPDK's tools on a running vtepd. The /vtep/ telemetry
+ * commands read state through ctl_call(): start them after control_init();
+ * telemetry_stop() before the writer is freed (vtepd_free()) fails and
+ * waits for the calls in flight; the commands stay registered and answer
+ * an error from then on. capture_init() after rte_eal_init() lets
+ * dpdk-dumpcap attach (not to an EAL without shared files);
+ * capture_fini() before rte_eal_cleanup(). */
+int telemetry_start(struct vtepd *d);
+void telemetry_stop(struct vtepd *d);
+void capture_init(void);
+void capture_fini(void);
+
 /* port.c */
 int port_setup_all(struct vtepd *d);
 void port_close_all(struct vtepd *d);
