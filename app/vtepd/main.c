@@ -60,7 +60,6 @@ api_begin(struct vtepd *d)
 	const struct conf_api *a = &d->conf->api;
 	char token[API_TOKEN_MAX + 1], err[512];
 	struct api_params p;
-	struct timespec ts;
 	int rc;
 
 	if (!a->enabled)
@@ -72,13 +71,12 @@ api_begin(struct vtepd *d)
 			return rc;
 		}
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	memset(&p, 0, sizeof(p));
 	p.ctl = d->ctl;
 	p.conf = a;
 	p.token = a->has_token_file ? token : NULL;
 	p.version = VTEP_VERSION;
-	p.start_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	p.start_ms = api_mono_ms();
 	p.n_workers = d->n_workers;
 	d->api = api_start(&p, err, sizeof(err));
 	explicit_bzero(token, sizeof(token));

@@ -454,14 +454,8 @@ stats_fn(struct ctl *c, void *arg)
 	box_sub(&top, "ctl", &sub);
 
 	box_err(&top, box_dict(&sub, NULL));
-	box_u64(&sub, "entries", s.fdb.entries);
-	box_u64(&sub, "learned", s.fdb.learned);
-	box_u64(&sub, "static", s.fdb.statics);
-	box_u64(&sub, "moves", s.fdb.moves);
-	box_u64(&sub, "aged", s.fdb.aged);
-	box_u64(&sub, "limit_hits", s.fdb.limit_hits);
-	box_u64(&sub, "full_hits", s.fdb.full_hits);
-	box_u64(&sub, "static_wins", s.fdb.static_wins);
+	for (unsigned k = 0; k < FDB_STAT_MAX; k++)
+		box_u64(&sub, fdb_stat_name(k), fdb_stat_value(&s.fdb, k));
 	box_sub(&top, "fdb", &sub);
 
 	box_err(&top, box_dict(&sub, NULL));
@@ -757,15 +751,6 @@ cmd_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 	return tel_run(ports_fn, &o);
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Answered here, like GET /v1/health: the daemon is up even while the
  * control thread is busy; but not once it is stopping. */
 static int
@@ -781,7 +766,7 @@ cmd_health(const char *cmd, const char *params, struct rte_tel_data *d)
 	box_dict(&top, d);
 	box_str(&top, "status", "ok");
 	box_str(&top, "version", VTEP_VERSION);
-	box_u64(&top, "uptime_s", (mono_ms() - tel.start_ms) / 1000);
+	box_u64(&top, "uptime_s", (api_mono_ms() - tel.start_ms) / 1000);
 	box_u64(&top, "workers", tel.n_workers);
 	return top.rc;
 }
@@ -815,7 +800,7 @@ telemetry_start(struct vtepd *d)
 {
 	int rc;
 
-	tel.start_ms = mono_ms();
+	tel.start_ms = api_mono_ms();
 	tel.n_workers = d->n_workers;
 	__atomic_store_n(&tel.ctl, d->ctl, __ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < RTE_DIM(tel_cmds); i++) {

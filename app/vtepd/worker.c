@@ -630,21 +630,25 @@ int
 worker_main(void *arg)
 {
 	struct worker *w = arg;
+	uint64_t t0, t;
 
 	rte_rcu_qsbr_thread_register(vd.qsbr, w->id);
 	rte_rcu_qsbr_thread_online(vd.qsbr, w->id);
 
 	/* One TSC read per turn gives both the clock and the busy ratio:
-	 * a turn's cycles count as busy when it moved frames. */
-	uint64_t t0 = rte_rdtsc(), t;
-
+	 * a turn's cycles count as busy when it moved frames. The control
+	 * thread reads the cycle counters (relaxed atomics: plain moves). */
+	t0 = rte_rdtsc();
 	while (!__atomic_load_n(&vd.quit, __ATOMIC_RELAXED)) {
 		unsigned moved = worker_poll(w, (uint32_t)((t0 - vd.tsc0) / vd.tsc_hz));
 
 		rte_rcu_qsbr_quiescent(vd.qsbr, w->id);
 		t = rte_rdtsc();
-		w->ctr.cycles_polled += t - t0;
-		w->ctr.cycles_busy += (t - t0) & -(uint64_t)(moved != 0);
+		__atomic_store_n(&w->ctr.cycles_polled, w->ctr.cycles_polled + (t - t0),
+				 __ATOMIC_RELAXED);
+		if (moved != 0)
+			__atomic_store_n(&w->ctr.cycles_busy, w->ctr.cycles_busy + (t - t0),
+					 __ATOMIC_RELAXED);
 		t0 = t;
 	}
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -62,6 +63,41 @@ const char *
 api_header(struct api_req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+struct header_list {
+	const char *name;
+	char *buf;
+	size_t size, len;
+	bool overflow;
+};
+
+static enum MHD_Result
+header_line(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct header_list *h = cls;
+	size_t need = strlen(value) + (h->len != 0 ? 2 : 0);
+
+	(void)kind;
+	if (strcasecmp(key, h->name) != 0)
+		return MHD_YES;
+	if (h->len + need >= h->size) {
+		h->overflow = true;
+		return MHD_NO;
+	}
+	h->len += (size_t)snprintf(h->buf + h->len, h->size - h->len, "%s%s",
+				   h->len != 0 ? ", " : "", value);
+	return MHD_YES;
+}
+
+int
+api_header_list(struct api_req *r, const char *name, char *buf, size_t size)
+{
+	struct header_list h = { .name = name, .buf = buf, .size = size };
+
+	buf[0] = '\0';
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, header_line, &h);
+	return h.overflow ? -E2BIG : 0;
 }
 
 /* "Bearer <token>", the scheme case-insensitive (RFC 9110 section 11.1). */
@@ -485,6 +521,15 @@ api_start(const struct api_params *p, char *err, size_t errlen)
 		return NULL;
 	}
 	return a;
+}
+
+uint64_t
+api_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 uint16_t

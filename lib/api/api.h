@@ -33,9 +33,12 @@ struct api_params {
 	const struct conf_api *conf;     /**< listen address, limits */
 	const char *token;               /**< bearer token; NULL: no auth */
 	const char *version;             /**< shown by GET /v1/health */
-	uint64_t start_ms;               /**< CLOCK_MONOTONIC ms at start, for the uptime */
+	uint64_t start_ms;               /**< api_mono_ms() at start, for the uptime */
 	unsigned n_workers;              /**< shown by GET /v1/health */
 };
+
+/** CLOCK_MONOTONIC in milliseconds: the clock of the uptimes vtepd shows. */
+uint64_t api_mono_ms(void);
 
 /**
  * Listen on @p p->conf's address and serve until api_stop(). The listening

@@ -15,30 +15,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api_private.h"
 #include "ctl.h"
 
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* The FDB's own counters (struct fdb_stats). */
+/* The FDB entries of a VNI by type. */
+static const char *const entry_types[] = { "static", "learned" };
+
+/* Families with one sample per worker, from struct ctl_worker_stats. */
 static const struct {
 	const char *name, *help;
+	bool counter;
 	size_t off;
-} fdb_ctrs[] = {
-	{ "moves", "learned FDB entries that changed destination",
-	  offsetof(struct fdb_stats, moves) },
-	{ "aged", "learned FDB entries removed by ageing", offsetof(struct fdb_stats, aged) },
-	{ "limit_hits", "learn events refused by a VNI's MAC limit",
-	  offsetof(struct fdb_stats, limit_hits) },
-	{ "full_hits", "FDB additions refused by a full table",
-	  offsetof(struct fdb_stats, full_hits) },
-	{ "static_wins", "learn events refused by a static entry",
-	  offsetof(struct fdb_stats, static_wins) },
+} worker_fams[] = {
+	{ "rx_packets", "frames a worker received, all its queues", true,
+	  offsetof(struct ctl_worker_stats, rx_packets) },
+	{ "drops", "frames a worker dropped, every reason", true,
+	  offsetof(struct ctl_worker_stats, drops) },
+	{ "cycles_polled", "TSC cycles a worker spent in its polling loop", true,
+	  offsetof(struct ctl_worker_stats, cycles_polled) },
+	{ "cycles_busy", "TSC cycles of loop turns that received or sent frames", true,
+	  offsetof(struct ctl_worker_stats, cycles_busy) },
 };
-
-static const char *const state_names[] = { "static", "learned" };
 
 /* HELP text: backslash and newline escaped. Label values: the quote too. */
 static void
@@ -138,13 +138,12 @@ vnis_write(FILE *f, const struct ctl_stats *s)
 	family(f, "vni_", "fdb_entries", false, "FDB entries of a VNI, static or learned",
 	       fam, sizeof(fam));
 	for (i = 0; i < s->n_vnis; i++) {
-		for (t = 0; t < RTE_DIM(state_names); t++) {
-			uint32_t learned = s->vnis[i].fdb_learned;
-			uint32_t n = t == 0 ? s->vnis[i].fdb_entries - learned : learned;
+		uint32_t learned = s->vnis[i].fdb_learned;
 
+		for (t = 0; t < RTE_DIM(entry_types); t++)
 			fprintf(f, "%s{vni=\"%" PRIu32 "\",type=\"%s\"} %" PRIu32 "\n", fam,
-				s->vnis[i].vni, state_names[t], n);
-		}
+				s->vnis[i].vni, entry_types[t],
+				t == 0 ? s->vnis[i].fdb_entries - learned : learned);
 	}
 }
 
@@ -154,22 +153,16 @@ workers_write(FILE *f, const struct ctl_stats *s)
 	char fam[96];
 	unsigned w, k;
 
-	family(f, "worker_", "rx_packets", true, "frames a worker received, all its queues",
-	       fam, sizeof(fam));
-	for (w = 0; w < s->n_workers; w++)
-		sample_u(f, fam, "worker", w, s->workers[w].rx_packets);
-	family(f, "worker_", "drops", true, "frames a worker dropped, every reason", fam,
-	       sizeof(fam));
-	for (w = 0; w < s->n_workers; w++)
-		sample_u(f, fam, "worker", w, s->workers[w].drops);
-	family(f, "worker_", "cycles_polled", true, "TSC cycles a worker spent in its "
-	       "polling loop", fam, sizeof(fam));
-	for (w = 0; w < s->n_workers; w++)
-		sample_u(f, fam, "worker", w, s->workers[w].cycles_polled);
-	family(f, "worker_", "cycles_busy", true, "TSC cycles of loop turns that received "
-	       "or sent frames", fam, sizeof(fam));
-	for (w = 0; w < s->n_workers; w++)
-		sample_u(f, fam, "worker", w, s->workers[w].cycles_busy);
+	for (k = 0; k < RTE_DIM(worker_fams); k++) {
+		family(f, "worker_", worker_fams[k].name, worker_fams[k].counter,
+		       worker_fams[k].help, fam, sizeof(fam));
+		for (w = 0; w < s->n_workers; w++) {
+			uint64_t v;
+
+			memcpy(&v, (const char *)&s->workers[w] + worker_fams[k].off, sizeof(v));
+			sample_u(f, fam, "worker", w, v);
+		}
+	}
 	family(f, "worker_", "busy_ratio", false, "cycles on work over cycles polled in "
 	       "the last second, the PMD load", fam, sizeof(fam));
 	for (w = 0; w < s->n_workers; w++)
@@ -195,16 +188,10 @@ tables_write(FILE *f, const struct ctl_stats *s)
 		family(f, "", ctl_ctr_name(k), true, ctl_ctr_help(k), fam, sizeof(fam));
 		sample(f, fam, NULL, NULL, s->ctl[k]);
 	}
-	family(f, "", "fdb_entries", false, "FDB entries of every VNI, static or learned",
-	       fam, sizeof(fam));
-	sample(f, fam, "type", "static", s->fdb.statics);
-	sample(f, fam, "type", "learned", s->fdb.learned);
-	for (k = 0; k < RTE_DIM(fdb_ctrs); k++) {
-		uint64_t v;
-
-		memcpy(&v, (const char *)&s->fdb + fdb_ctrs[k].off, sizeof(v));
-		family(f, "fdb_", fdb_ctrs[k].name, true, fdb_ctrs[k].help, fam, sizeof(fam));
-		sample(f, fam, NULL, NULL, v);
+	for (k = 0; k < FDB_STAT_MAX; k++) {
+		family(f, "fdb_", fdb_stat_name(k), fdb_stat_is_counter(k), fdb_stat_help(k), fam,
+		       sizeof(fam));
+		sample(f, fam, NULL, NULL, fdb_stat_value(&s->fdb, k));
 	}
 	family(f, "", "neighbors", false, "the underlay's ARP cache, by state", fam,
 	       sizeof(fam));
@@ -249,15 +236,6 @@ stats_copy_fn(struct ctl *c, void *arg)
 	return ctl_stats_get(c, arg);
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void api_h_metrics_get(struct api_req *r);
 void
 api_h_metrics_get(struct api_req *r)
@@ -283,7 +261,7 @@ api_h_metrics_get(struct api_req *r)
 	}
 	f = open_memstream(&buf, &len);
 	rc = f != NULL ? api_metrics_write(f, s, r->api->version,
-					   (mono_ms() - r->api->start_ms) / 1000) : -ENOMEM;
+					   (api_mono_ms() - r->api->start_ms) / 1000) : -ENOMEM;
 	if (f != NULL && fclose(f) != 0)
 		rc = -ENOMEM;
 	ctl_stats_release(s);

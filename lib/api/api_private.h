@@ -208,4 +208,10 @@ const char *api_query(struct api_req *r, const char *key);
 /** A request header, or NULL. */
 const char *api_header(struct api_req *r, const char *name);
 
+/**
+ * Every line of header @p name joined with ", " into @p buf ("" when
+ * there is none). @return 0, or -E2BIG when they do not fit.
+ */
+int api_header_list(struct api_req *r, const char *name, char *buf, size_t size);
+
 #endif /* API_PRIVATE_H */

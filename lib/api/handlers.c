@@ -434,14 +434,11 @@ void api_h_health_get(struct api_req *r);
 void
 api_h_health_get(struct api_req *r)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = api_mono_ms();
 	json_t *o;
 
 	/* Answered here, without the control thread: health says the server
 	 * is up even while the writer is busy with a large batch. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	o = json_pack("{s:s, s:s, s:I, s:i}", "status", "ok", "version", r->api->version,
 		      "uptime_s", (json_int_t)((now - r->api->start_ms) / 1000),
 		      "workers", (int)r->api->n_workers);
@@ -738,26 +735,37 @@ api_h_vni_get(struct api_req *r)
 	}
 }
 
-/* Does If-Match (RFC 9110 section 13.1.1: "*" or a list of strong tags)
- * name @p tag? */
+/*
+ * Does If-Match name @p tag? RFC 9110 section 13.1.1: "*", or a list of
+ * entity tags, each a quoted string that may hold commas; a weak tag
+ * (W/"...") never matches, the comparison being strong.
+ */
 static bool
-etag_matches(const char *if_match, const char *tag)
+etag_matches(const char *list, const char *tag)
 {
 	size_t n = strlen(tag);
 
-	for (const char *p = if_match; *p;) {
-		size_t len;
+	for (const char *p = list;;) {
+		const char *q;
+		bool weak = false;
 
 		p += strspn(p, " \t,");
-		len = strcspn(p, ",");
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		if ((len == 1 && p[0] == '*') || (len == n && strncmp(p, tag, n) == 0))
+		if (*p == '\0')
+			return false;
+		if (*p == '*')
 			return true;
-		p += len;
-		p += strcspn(p, ",");
+		if (p[0] == 'W' && p[1] == '/') {
+			weak = true;
+			p += 2;
+		}
+		if (*p != '"' || (q = strchr(p + 1, '"')) == NULL)
+			return false;          /* not an entity tag: nothing matches */
+		if (!weak && (size_t)(q + 1 - p) == n && strncmp(p, tag, n) == 0)
+			return true;
+		p = q + 1 + strspn(q + 1, " \t");
+		if (*p != ',' && *p != '\0')
+			return false;          /* tags are separated by commas */
 	}
-	return false;
 }
 
 struct vni_call {
@@ -822,6 +830,7 @@ vni_write(struct api_req *r, uint32_t vni, bool create_only)
 {
 	struct vni_call o = { .create_only = create_only };
 	struct conf_node *body, *root, *vnis, *t;
+	char if_match[512];
 	const struct conf_vni *v;
 	struct conf *cf;
 	char prefix[32];
@@ -886,7 +895,13 @@ vni_write(struct api_req *r, uint32_t vni, bool create_only)
 		return;
 	}
 	o.v = v;
-	o.if_match = api_header(r, "If-Match");
+	/* Several If-Match lines are one list (RFC 9110 section 5.3). */
+	if (api_header_list(r, "If-Match", if_match, sizeof(if_match)) < 0) {
+		conf_free(cf);
+		api_error(r, 400, NULL, "If-Match: longer than %zu bytes", sizeof(if_match) - 1);
+		return;
+	}
+	o.if_match = if_match[0] != '\0' ? if_match : NULL;
 	rc = call(r, vni_put_fn, &o);
 	if (rc == -EEXIST)
 		api_error(r, 409, "vni", "VNI %" PRIu32 " exists", v->vni);
@@ -1502,7 +1517,7 @@ static int
 stats_fn(struct ctl *c, void *arg)
 {
 	struct json_call *o = arg;
-	json_t *ports, *vnis, *drops, *workers, *worker, *ctl, *neighbors, *pools, *rings;
+	json_t *ports, *vnis, *drops, *workers, *worker, *ctl, *neighbors, *pools, *rings, *fdb;
 	struct ctl_stats s;
 	int rc = ctl_stats_get(c, &s);
 
@@ -1542,16 +1557,14 @@ stats_fn(struct ctl *c, void *arg)
 	ctl = json_object();
 	for (unsigned k = 0; k < CTL_CTR_MAX; k++)
 		json_object_set_new(ctl, ctl_ctr_name(k), json_integer((json_int_t)s.ctl[k]));
-	o->out = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-			   "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	fdb = json_object();
+	for (unsigned k = 0; k < FDB_STAT_MAX; k++)
+		json_object_set_new(fdb, fdb_stat_name(k),
+				    json_integer((json_int_t)fdb_stat_value(&s.fdb, k)));
+	o->out = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"now_s", (json_int_t)s.now, "ports", ports, "vnis", vnis, "drops", drops,
 		"workers", workers, "worker", worker, "ctl", ctl, "neighbors", neighbors,
-		"pools", pools, "rings", rings,
-		"fdb", "entries", (json_int_t)s.fdb.entries, "learned", (json_int_t)s.fdb.learned,
-		"static", (json_int_t)s.fdb.statics, "moves", (json_int_t)s.fdb.moves,
-		"aged", (json_int_t)s.fdb.aged, "limit_hits", (json_int_t)s.fdb.limit_hits,
-		"full_hits", (json_int_t)s.fdb.full_hits,
-		"static_wins", (json_int_t)s.fdb.static_wins);
+		"pools", pools, "rings", rings, "fdb", fdb);
 	ctl_stats_release(&s);
 	return o->out ? 0 : -ENOMEM;
 }

@@ -262,6 +262,17 @@ ctl_poll(struct ctl *c)
 
 /* ---- setup --------------------------------------------------------------- */
 
+static bool
+pools_valid(const struct ctl_params *p)
+{
+	if (p->n_pools > CTL_MAX_POOLS || (p->n_pools != 0 && p->pools == NULL))
+		return false;
+	for (unsigned i = 0; i < p->n_pools; i++)
+		if (p->pools[i] == NULL)
+			return false;
+	return true;
+}
+
 struct ctl *
 ctl_create(const struct ctl_params *p, struct conf_err *err)
 {
@@ -273,7 +284,7 @@ ctl_create(const struct ctl_params *p, struct conf_err *err)
 	int rc;
 
 	if (p->n_ports > CONF_MAX_PORTS || p->underlay >= p->n_ports ||
-	    p->n_workers > CTL_MAX_WORKERS || p->snap == NULL || p->n_pools > CTL_MAX_POOLS) {
+	    p->n_workers > CTL_MAX_WORKERS || p->snap == NULL || !pools_valid(p)) {
 		ctl_fail(err, -EINVAL, "", "invalid parameters");
 		errno = EINVAL;
 		return NULL;

@@ -227,8 +227,12 @@ enum ctl_ctr {
 	CTL_CTR_MAX
 };
 
+/*
+ * struct ctl_stats holds copies, names included, so that it can be read on
+ * another thread after ctl_call() returned, whatever the writer does then.
+ */
 struct ctl_port_stats {
-	const char *name;
+	char name[CONF_NAME_MAX];
 	uint64_t c[CTL_PORT_CTR_MAX];
 	uint64_t rx_missed, rx_nombuf;   /**< the PMD's */
 };
@@ -246,13 +250,16 @@ struct ctl_worker_stats {
 	uint64_t cycles_polled;          /**< TSC cycles in the worker loop */
 	uint64_t cycles_busy;            /**< of those, in turns that moved frames */
 	/** cycles_busy / cycles_polled over the last CTL_LOAD_INTERVAL_MS; 0
-	 * until one interval has passed. */
+	 * until the first interval after the first ctl_poll() is over. */
 	double busy_ratio;
 };
 
+/** The longest pool or ring name kept (DPDK's are shorter). */
+#define CTL_FILL_NAME_MAX 32
+
 /** An mbuf pool or a ring: how full it is. */
 struct ctl_fill {
-	const char *name;
+	char name[CTL_FILL_NAME_MAX];
 	uint32_t used;                   /**< mbufs in use, or ring entries */
 	uint32_t size;                   /**< mbufs, or ring capacity */
 };

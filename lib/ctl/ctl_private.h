@@ -92,6 +92,7 @@ struct ctl {
 	struct rte_mempool *pools[CTL_MAX_POOLS];
 	/* The workers' busy ratio over the last interval (ctl_stats.c). */
 	uint64_t load_ms;
+	bool load_started;
 	uint64_t load_polled[CTL_MAX_WORKERS], load_busy[CTL_MAX_WORKERS];
 	double load[CTL_MAX_WORKERS];
 

@@ -85,20 +85,24 @@ ctl_load_poll(struct ctl *c, uint64_t ms)
 {
 	unsigned w;
 
-	if (ms - c->load_ms < CTL_LOAD_INTERVAL_MS)
+	/* The first interval starts at the first poll. */
+	bool first = !c->load_started;
+
+	if (!first && ms - c->load_ms < CTL_LOAD_INTERVAL_MS)
 		return;
 	for (w = 0; w < c->p.n_workers; w++) {
 		const struct dp_counters *d = c->p.counters[w];
-		uint64_t polled = d->cycles_polled, busy = d->cycles_busy;
+		uint64_t polled = __atomic_load_n(&d->cycles_polled, __ATOMIC_RELAXED);
+		uint64_t busy = __atomic_load_n(&d->cycles_busy, __ATOMIC_RELAXED);
 		uint64_t dp = polled - c->load_polled[w], db = busy - c->load_busy[w];
 
-		/* The first interval starts at the first poll, not at 0. */
-		if (c->load_ms != 0)
+		if (!first)
 			c->load[w] = dp != 0 ? (double)(db > dp ? dp : db) / (double)dp : 0.0;
 		c->load_polled[w] = polled;
 		c->load_busy[w] = busy;
 	}
-	c->load_ms = ms != 0 ? ms : 1;
+	c->load_ms = ms;
+	c->load_started = true;
 }
 
 static int
@@ -114,13 +118,14 @@ neigh_count(void *arg, const struct neigh_info *n)
 static void
 fill_ring(struct ctl_stats *s, const struct rte_ring *r)
 {
+	struct ctl_fill *f;
+
 	if (r == NULL || s->n_rings >= CTL_MAX_RINGS)
 		return;
-	s->rings[s->n_rings++] = (struct ctl_fill){
-		.name = r->name,
-		.used = rte_ring_count(r),
-		.size = rte_ring_get_capacity(r),
-	};
+	f = &s->rings[s->n_rings++];
+	snprintf(f->name, sizeof(f->name), "%s", r->name);
+	f->used = rte_ring_count(r);
+	f->size = rte_ring_get_capacity(r);
 }
 
 int
@@ -138,7 +143,7 @@ ctl_stats_get(struct ctl *c, struct ctl_stats *s)
 		struct rte_eth_stats es;
 		uint16_t pid = c->ports[i].id;
 
-		ps->name = c->ports[i].name;
+		snprintf(ps->name, sizeof(ps->name), "%s", c->ports[i].name);
 		for (w = 0; w < c->p.n_workers; w++)
 			for (k = 0; k < CTL_PORT_CTR_MAX; k++)
 				ps->c[k] += c->p.counters[w]->port[pid].c[k];
@@ -176,8 +181,8 @@ ctl_stats_get(struct ctl *c, struct ctl_stats *s)
 			s->workers[w].rx_packets += d->port[c->ports[i].id].c[CTL_PORT_RX_PACKETS];
 		for (k = 0; k < CTL_WORKER_CTR_MAX; k++)
 			s->worker[k] += d->w[k];
-		s->workers[w].cycles_polled = d->cycles_polled;
-		s->workers[w].cycles_busy = d->cycles_busy;
+		s->workers[w].cycles_polled = __atomic_load_n(&d->cycles_polled, __ATOMIC_RELAXED);
+		s->workers[w].cycles_busy = __atomic_load_n(&d->cycles_busy, __ATOMIC_RELAXED);
 		s->workers[w].busy_ratio = c->load[w];
 	}
 	memcpy(s->ctl, c->ctr, sizeof(s->ctl));
@@ -185,12 +190,11 @@ ctl_stats_get(struct ctl *c, struct ctl_stats *s)
 	neigh_walk(c->neighs, neigh_count, s->neighbors);
 	for (i = 0; i < c->p.n_pools; i++) {
 		const struct rte_mempool *mp = c->pools[i];
+		struct ctl_fill *f = &s->pools[s->n_pools++];
 
-		s->pools[s->n_pools++] = (struct ctl_fill){
-			.name = mp->name,
-			.used = rte_mempool_in_use_count(mp),
-			.size = mp->size,
-		};
+		snprintf(f->name, sizeof(f->name), "%s", mp->name);
+		f->used = rte_mempool_in_use_count(mp);
+		f->size = mp->size;
 	}
 	fill_ring(s, c->p.learn);
 	fill_ring(s, c->p.punt);
@@ -255,14 +259,8 @@ ctl_stats_print(struct ctl *c, const struct ctl_stats *s, FILE *f)
 	}
 	for (k = 1; k < VTEP_DROP_MAX; k++)
 		fprintf(f, "drop.%s %" PRIu64 "\n", vtep_drop_name((enum vtep_drop)k), s->drops[k]);
-	fprintf(f, "fdb.entries %" PRIu32 "\n", s->fdb.entries);
-	fprintf(f, "fdb.learned %" PRIu32 "\n", s->fdb.learned);
-	fprintf(f, "fdb.static %" PRIu32 "\n", s->fdb.statics);
-	fprintf(f, "fdb.moves %" PRIu64 "\n", s->fdb.moves);
-	fprintf(f, "fdb.aged %" PRIu64 "\n", s->fdb.aged);
-	fprintf(f, "fdb.limit_hits %" PRIu64 "\n", s->fdb.limit_hits);
-	fprintf(f, "fdb.full_hits %" PRIu64 "\n", s->fdb.full_hits);
-	fprintf(f, "fdb.static_wins %" PRIu64 "\n", s->fdb.static_wins);
+	for (k = 0; k < FDB_STAT_MAX; k++)
+		fprintf(f, "fdb.%s %" PRIu64 "\n", fdb_stat_name(k), fdb_stat_value(&s->fdb, k));
 	for (k = 0; k < CTL_WORKER_CTR_MAX; k++)
 		fprintf(f, "%s %" PRIu64 "\n", worker_names[k], s->worker[k]);
 	for (k = 0; k < CTL_CTR_MAX; k++)

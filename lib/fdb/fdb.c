@@ -666,6 +666,46 @@ fdb_stats_get(const struct fdb *fdb, struct fdb_stats *s)
 	*s = fdb->st;
 }
 
+static const struct {
+	const char *name, *help;
+	bool counter;
+	size_t off;
+} stat_info[] = {
+#define FDB_STAT(e, field, name, counter, help) \
+	[FDB_STAT_##e] = { name, help, counter, offsetof(struct fdb_stats, field) },
+#include "fdb_stats.def"
+#undef FDB_STAT
+};
+
+const char *
+fdb_stat_name(enum fdb_stat i)
+{
+	return (unsigned)i < FDB_STAT_MAX ? stat_info[i].name : "?";
+}
+
+const char *
+fdb_stat_help(enum fdb_stat i)
+{
+	return (unsigned)i < FDB_STAT_MAX ? stat_info[i].help : "?";
+}
+
+bool
+fdb_stat_is_counter(enum fdb_stat i)
+{
+	return (unsigned)i < FDB_STAT_MAX && stat_info[i].counter;
+}
+
+uint64_t
+fdb_stat_value(const struct fdb_stats *s, enum fdb_stat i)
+{
+	uint64_t v;
+
+	if ((unsigned)i >= FDB_STAT_MAX)
+		return 0;
+	memcpy(&v, (const char *)s + stat_info[i].off, sizeof(v));
+	return v;
+}
+
 uint32_t
 fdb_vni_count(const struct fdb *fdb, uint32_t vni)
 {

@@ -265,16 +265,26 @@ struct fdb_entry_info {
 int fdb_walk(const struct fdb *fdb, int (*cb)(void *arg, const struct fdb_entry_info *e),
 	     void *arg);
 
+/** Sizes and counters of the table, from fdb_stats.def. */
 struct fdb_stats {
-	uint32_t entries;
-	uint32_t learned;
-	uint32_t statics;
-	uint64_t moves;        /**< learned entries that changed destination */
-	uint64_t aged;         /**< learned entries removed by ageing */
-	uint64_t limit_hits;   /**< learns refused by a VNI's MAC limit */
-	uint64_t full_hits;    /**< adds refused by a full table */
-	uint64_t static_wins;  /**< learns refused by a static entry */
+#define FDB_STAT(e, field, name, counter, help) uint64_t field;
+#include "fdb_stats.def"
+#undef FDB_STAT
 };
+
+enum fdb_stat {
+#define FDB_STAT(e, field, name, counter, help) FDB_STAT_##e,
+#include "fdb_stats.def"
+#undef FDB_STAT
+	FDB_STAT_MAX
+};
+
+/** The name ("moves"), help text and kind of a field of struct fdb_stats. */
+const char *fdb_stat_name(enum fdb_stat i);
+const char *fdb_stat_help(enum fdb_stat i);
+bool fdb_stat_is_counter(enum fdb_stat i);
+/** Field @p i of @p s. */
+uint64_t fdb_stat_value(const struct fdb_stats *s, enum fdb_stat i);
 
 /** Writer: counters and sizes. */
 void fdb_stats_get(const struct fdb *fdb, struct fdb_stats *s);

@@ -91,7 +91,16 @@ def def_counters():
         with open(os.path.join(ctl, fname)) as f:
             for group, name, h in three.findall(f.read()):
                 out.append(("vtep_%s_%s_total" % (group, name), h, fname))
-    check(len(out) >= 20, "only %d counters found in lib/ctl/*.def: the pattern is stale", len(out))
+    fdb = re.compile(r'^FDB_STAT\(\s*\w+,\s*\w+,\s*"([^"]+)",\s*(true|false),\s*"([^"]+)"\)',
+                     re.M)
+    with open(os.path.join(SRC, "lib", "fdb", "fdb_stats.def")) as f:
+        stats = fdb.findall(f.read())
+    check(len(stats) >= 8, "only %d stats found in fdb_stats.def: the pattern is stale", len(stats))
+    for name, counter, h in stats:
+        out.append(("vtep_fdb_" + name + ("_total" if counter == "true" else ""), h,
+                    "fdb_stats.def"))
+    check(len(out) >= 28, "only %d counters found in the .def files: the pattern is stale",
+          len(out))
     return out
 
 
@@ -130,13 +139,15 @@ def metrics_promtool(ctx):
 
 @test
 def metrics_def_counters(ctx):
-    """Every counter of the .def files is a family of /metrics with the
-    .def's help text, and every drop reason a vtep_drops_total series."""
+    """Every counter of the .def files (and the FDB's stats) is a family of
+    /metrics with the .def's help text, and every drop reason a
+    vtep_drops_total series."""
     with ctx.daemon() as d:
         m = scrape(d)
         for fam, h, src in def_counters():
-            check(m.type.get(fam) == "counter", "%s of %s: not a counter family in /metrics",
-                  fam, src)
+            want = "counter" if fam.endswith("_total") else "gauge"
+            check(m.type.get(fam) == want, "%s of %s: not a %s family in /metrics", fam, src,
+                  want)
             check(m.help.get(fam) == h, "%s: help %r, %s says %r", fam, m.help.get(fam), src, h)
         for reason in drop_reasons():
             check(m.has("vtep_drops_total", reason=reason),
@@ -163,7 +174,7 @@ def metrics_follow_state(ctx):
         check(m.get("vtep_vnis") == 3, "vtep_vnis after PUT: %s", m.get("vtep_vnis"))
         check(m.get("vtep_vni_fdb_entries", vni=300, type="static") == 1, "static entry of 300")
         check(m.get("vtep_vni_fdb_entries", vni=300, type="learned") == 0, "learned of 300")
-        check(m.get("vtep_fdb_entries", type="static") == 1, "vtep_fdb_entries static")
+        check(m.get("vtep_fdb_static") == 1 and m.get("vtep_fdb_entries") == 1, "vtep_fdb_static")
         changes = m.get("vtep_ctl_changes_total") - m0.get("vtep_ctl_changes_total")
         check(changes == 2, "vtep_ctl_changes_total went up by %s for two changes", changes)
         check(m.get("vtep_vni_encap_packets_total", vni=300) == 0, "a new VNI's counter")

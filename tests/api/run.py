@@ -1119,6 +1119,26 @@ def durability_kill9(ctx):
         print("clean exit %.1f s after SIGTERM" % (time.monotonic() - t0))
 
 
+def put_two_if_match(d, path, body, tags):
+    """PUT with one If-Match header line per tag; returns the status."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10)
+    try:
+        data = json.dumps(body).encode()
+        conn.putrequest("PUT", path)
+        conn.putheader("Authorization", "Bearer " + TOKEN)
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(len(data)))
+        for t in tags:
+            conn.putheader("If-Match", t)
+        conn.endheaders(data)
+        r = conn.getresponse()
+        r.read()
+        return r.status
+    finally:
+        conn.close()
+
+
 @test
 def vni_put_if_match(ctx):
     """GET gives the VNI's ETag; PUT with If-Match replaces it only if it is
@@ -1144,8 +1164,17 @@ def vni_put_if_match(ctx):
                      reason="changed since it was read", what="PUT with a stale If-Match")
         check(c.expect(200, "GET", "/v1/vnis/101").body.get("mac_limit") == 50,
               "a refused If-Match changed the VNI")
-        # A list of tags, and *, match as RFC 9110 says.
-        c.expect(200, "PUT", "/v1/vnis/101", stale, headers={"If-Match": '"0", ' + new})
+        # A list of tags, and *, match as RFC 9110 says; a weak tag never
+        # does (the comparison is strong), nor a tag glued to another.
+        expect_error(c.put("/v1/vnis/101", stale, headers={"If-Match": "W/" + new}), 412,
+                     what="a weak If-Match")
+        expect_error(c.put("/v1/vnis/101", stale, headers={"If-Match": '"x,"' + new}), 412,
+                     what="two tags without a comma")
+        c.expect(200, "PUT", "/v1/vnis/101", stale, headers={"If-Match": '"0,1", ' + new})
+        new = c.expect(200, "GET", "/v1/vnis/101").headers.get("ETag")
+        # Several If-Match lines are one list.
+        st = put_two_if_match(d, "/v1/vnis/101", body, ['"0"', new])
+        check(st == 200, "If-Match on two lines, the second right: %d", st)
         c.expect(200, "PUT", "/v1/vnis/101", body, headers={"If-Match": "*"})
         expect_error(c.put("/v1/vnis/777", vni_body(port="vm2", vlan=77),
                            headers={"If-Match": "*"}), 412, reason="there is no VNI 777",

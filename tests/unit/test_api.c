@@ -1271,7 +1271,7 @@ metrics_text_format(void **state)
 	assert_non_null(s);
 	assert_non_null(f);
 	s->n_ports = 1;
-	s->ports[0].name = "a\"b\\c";
+	snprintf(s->ports[0].name, sizeof(s->ports[0].name), "%s", "a\"b\\c");
 	s->ports[0].c[CTL_PORT_TX_PACKETS] = 42;
 	vnis[0].c[CTL_VNI_ENCAP_PACKETS] = 5;
 	s->n_vnis = 2;
