@@ -61,10 +61,14 @@ static void
 print_diff(const json_t *doc)
 {
 	const json_t *line;
+	char *text;
 	size_t i;
 
-	json_array_foreach(json_object_get(doc, "diff"), i, line)
-		printf("%s\n", json_string_value(line));
+	json_array_foreach(json_object_get(doc, "diff"), i, line) {
+		text = vtepctl_cell(line);
+		printf("%s\n", text);
+		free(text);
+	}
 }
 
 static long long

@@ -139,9 +139,13 @@ parse_fields(const struct vtepctl *c, const struct field *tbl, size_t n, int arg
 			if (last == NULL)
 				return vtepctl_usage(c, "vlan %s: name its access port first "
 						     "(access PORT vlan VLAN)", val);
-			if (json_object_get(last, "vlan") != NULL)
-				return vtepctl_usage(c, "vlan %s: access %s has a vlan already", val,
-						     json_string_value(json_object_get(last, "port")));
+			if (json_object_get(last, "vlan") != NULL) {
+				char *port = vtepctl_cell(json_object_get(last, "port"));
+				int rc = vtepctl_usage(c, "vlan %s: access %s has a vlan already",
+						       val, port);
+				free(port);
+				return rc;
+			}
 			json_object_set_new(last, "vlan", number_or_string(val));
 			break;
 		default:
@@ -182,17 +186,28 @@ change(struct vtepctl *c, const char *method, const char *path, json_t *body)
 	return rc;
 }
 
+/*
+ * One request to /v1/vnis/VNI, /v1/vnis/VNI/WHAT or /v1/vnis/VNI/WHAT/ITEM
+ * (what, item NULL: not there), VNI and ITEM escaped as what the user
+ * typed. Takes body (NULL: none).
+ */
 static int
-change_fmt_path(struct vtepctl *c, const char *method, json_t *body, const char *fmt,
-		const char *a, const char *b)
+change_vni(struct vtepctl *c, const char *method, json_t *body, const char *vni,
+	   const char *what, const char *item)
 {
-	char *ea = vtepctl_escape(a), *eb = b ? vtepctl_escape(b) : NULL;
-	char *path = vtepctl_fmt(fmt, ea, eb ? eb : "");
-	int rc = change(c, method, path, body);
+	char *ev = vtepctl_escape(vni), *ei = item ? vtepctl_escape(item) : NULL, *path;
+	int rc;
 
+	if (what == NULL)
+		path = vtepctl_fmt("/v1/vnis/%s", ev);
+	else if (ei == NULL)
+		path = vtepctl_fmt("/v1/vnis/%s/%s", ev, what);
+	else
+		path = vtepctl_fmt("/v1/vnis/%s/%s/%s", ev, what, ei);
+	rc = change(c, method, path, body);
 	free(path);
-	free(ea);
-	free(eb);
+	free(ev);
+	free(ei);
 	json_decref(body);
 	return rc;
 }
@@ -243,6 +258,10 @@ cmd_vni_set(struct vtepctl *c, int argc, char **argv)
 			break;
 		memcpy(etag, a.etag, sizeof(etag));
 		vtepctl_answer_free(&a);
+		/* An older vtepd: no ETag, no If-Match, no 412 to merge again. */
+		if (etag[0] == '\0' && tries == 0)
+			fputs("vtepctl: warning: vtepd sent no ETag; a change made meanwhile "
+			      "would be undone\n", stderr);
 		merge(cur, fields);
 		c->if_match = etag[0] ? etag : NULL;
 		c->quiet_status = tries < VNI_SET_TRIES - 1 ? 412 : 0;
@@ -265,7 +284,7 @@ int
 cmd_vni_del(struct vtepctl *c, int argc, char **argv)
 {
 	(void)argc;
-	return change_fmt_path(c, "DELETE", NULL, "/v1/vnis/%s%s", argv[0], NULL);
+	return change_vni(c, "DELETE", NULL, argv[0], NULL, NULL);
 }
 
 int
@@ -281,14 +300,14 @@ cmd_fdb_add(struct vtepctl *c, int argc, char **argv)
 	}
 	merge(body, fields);
 	json_decref(fields);
-	return change_fmt_path(c, "POST", body, "/v1/vnis/%s/fdb%s", argv[0], NULL);
+	return change_vni(c, "POST", body, argv[0], "fdb", NULL);
 }
 
 int
 cmd_fdb_del(struct vtepctl *c, int argc, char **argv)
 {
 	(void)argc;
-	return change_fmt_path(c, "DELETE", NULL, "/v1/vnis/%s/fdb/%s", argv[0], argv[1]);
+	return change_vni(c, "DELETE", NULL, argv[0], "fdb", argv[1]);
 }
 
 int
@@ -312,15 +331,15 @@ int
 cmd_flood_add(struct vtepctl *c, int argc, char **argv)
 {
 	(void)argc;
-	return change_fmt_path(c, "POST", json_pack("{s:s}", "remote", argv[1]),
-			       "/v1/vnis/%s/remotes%s", argv[0], NULL);
+	return change_vni(c, "POST", json_pack("{s:s}", "remote", argv[1]), argv[0], "remotes",
+			  NULL);
 }
 
 int
 cmd_flood_del(struct vtepctl *c, int argc, char **argv)
 {
 	(void)argc;
-	return change_fmt_path(c, "DELETE", NULL, "/v1/vnis/%s/remotes/%s", argv[0], argv[1]);
+	return change_vni(c, "DELETE", NULL, argv[0], "remotes", argv[1]);
 }
 
 int

@@ -38,6 +38,10 @@ char *
 vtepctl_escape(const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	/* A segment "." or ".." would be removed by curl (RFC 3986, 5.2.4)
+	 * and change the route: its dots are encoded too, so that the
+	 * server sees them as a value. */
+	bool dots = strcmp(s, ".") == 0 || strcmp(s, "..") == 0;
 	char *out = malloc(3 * strlen(s) + 1), *o = out;
 
 	if (out == NULL) {
@@ -48,8 +52,8 @@ vtepctl_escape(const char *s)
 	 * rest are percent-encoded, so the server sees one bad segment. */
 	for (; *s; s++) {
 		unsigned char ch = *s;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || strchr("-._~:", ch)) {
+		if (!dots && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			      (ch >= '0' && ch <= '9') || strchr("-._~:", ch))) {
 			*o++ = ch;
 		} else {
 			*o++ = '%';
@@ -68,15 +72,30 @@ collect(char *data, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 	char *b;
 
-	if (a->len + len > BODY_MAX)
+	/* Returning short fails the transfer; the flags say why. */
+	if (a->len + len > BODY_MAX) {
+		a->too_big = true;
 		return 0;
-	b = realloc(a->body, a->len + len + 1);
-	if (b == NULL)
-		return 0;
-	memcpy(b + a->len, data, len);
-	a->body = b;
+	}
+	/* Doubled, not grown by each chunk: a realloc may copy. */
+	if (a->body == NULL || a->len + len + 1 > a->cap) {
+		size_t cap = a->cap ? a->cap : 4096;
+
+		while (cap < a->len + len + 1)
+			cap *= 2;
+		if (cap > BODY_MAX + 1)
+			cap = BODY_MAX + 1;
+		b = realloc(a->body, cap);
+		if (b == NULL) {
+			a->no_memory = true;
+			return 0;
+		}
+		a->body = b;
+		a->cap = cap;
+	}
+	memcpy(a->body + a->len, data, len);
 	a->len += len;
-	b[a->len] = '\0';
+	a->body[a->len] = '\0';
 	return len;
 }
 
@@ -86,6 +105,7 @@ vtepctl_answer_free(struct vtepctl_answer *a)
 	free(a->body);
 	a->body = NULL;
 	a->len = 0;
+	a->cap = 0;
 }
 
 void
@@ -206,8 +226,30 @@ vtepctl_api(struct vtepctl *c, const char *method, const char *path, const char 
 
 	rc = curl_easy_perform(easy);
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &a->status);
-	c->last_status = rc == CURLE_OK ? a->status : 0;
+	/* The handle outlives this call: it must not keep pointers to this
+	 * frame (curl_easy_cleanup may still write the error buffer), to the
+	 * headers freed below, to the caller's answer or body. */
+	curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
+	curl_easy_setopt(easy, CURLOPT_HEADERDATA, NULL);
+	curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
 	curl_slist_free_all(hdrs);
+	if (rc == CURLE_WRITE_ERROR && (a->too_big || a->no_memory)) {
+		/* The server answered; vtepctl could not keep the answer. */
+		int err = a->too_big ? VTEPCTL_ERR_API : VTEPCTL_ERR_USAGE;
+
+		if (a->too_big)
+			fprintf(stderr, "vtepctl: %s %s: the answer is larger than %u bytes\n",
+				method, url, BODY_MAX);
+		else
+			fputs("vtepctl: out of memory\n", stderr);
+		c->last_status = a->status;
+		free(url);
+		vtepctl_answer_free(a);
+		return err;
+	}
+	c->last_status = rc == CURLE_OK ? a->status : 0;
 	if (a->body == NULL)
 		collect("", 0, 0, a); /* an empty body is "" */
 	if (rc != CURLE_OK) {
@@ -237,12 +279,19 @@ vtepctl_api_json(struct vtepctl *c, const char *method, const char *path, json_t
 	json_error_t err;
 	int rc;
 
-	if (body != NULL)
+	*doc = NULL;
+	if (body != NULL) {
 		text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		/* Never the request without its body: a PUT of nothing. */
+		if (text == NULL) {
+			memset(a, 0, sizeof(*a));
+			fputs("vtepctl: out of memory\n", stderr);
+			return VTEPCTL_ERR_USAGE;
+		}
+	}
 	rc = vtepctl_api(c, method, path, "application/json", text, text ? strlen(text) : 0,
 			 NULL, a);
 	free(text);
-	*doc = NULL;
 	if (rc != VTEPCTL_OK || a->len == 0)
 		return rc;
 	*doc = json_loadb(a->body, a->len, 0, &err);

@@ -132,17 +132,27 @@ cmd_port_list(struct vtepctl *c, int argc, char **argv)
 	return VTEPCTL_OK;
 }
 
+/* A part of a cell: a value absent or null (the MAC of an incomplete
+ * neighbour) is a dash, as a whole cell would be. */
+static const char *
+or_dash(const char *s)
+{
+	return s[0] ? s : "-";
+}
+
 static char *
 fmt_neighbors(const json_t *v)
 {
-	char *s = vtepctl_fmt("%s", ""), *next;
+	char *s = vtepctl_fmt("%s", ""), *next, *ip, *mac;
 	const json_t *nb;
 	size_t i;
 
 	json_array_foreach(v, i, nb) {
-		next = vtepctl_fmt("%s%s%s %s", s, i ? ", " : "",
-				   json_string_value(json_object_get(nb, "ip")),
-				   json_string_value(json_object_get(nb, "mac")));
+		ip = vtepctl_cell(json_object_get(nb, "ip"));
+		mac = vtepctl_cell(json_object_get(nb, "mac"));
+		next = vtepctl_fmt("%s%s%s %s", s, i ? ", " : "", or_dash(ip), or_dash(mac));
+		free(ip);
+		free(mac);
 		free(s);
 		s = next;
 	}
@@ -169,7 +179,7 @@ cmd_underlay_show(struct vtepctl *c, int argc, char **argv)
 static char *
 fmt_access(const json_t *v)
 {
-	char *s = vtepctl_fmt("%s", ""), *next, *vlan;
+	char *s = vtepctl_fmt("%s", ""), *next, *port, *vlan;
 	const json_t *b, *tag;
 	size_t i;
 
@@ -177,8 +187,9 @@ fmt_access(const json_t *v)
 		tag = json_object_get(b, "vlan");
 		vlan = json_is_integer(tag) ? vtepctl_fmt(".%lld", (long long)json_integer_value(tag))
 					    : vtepctl_fmt("%s", "");
-		next = vtepctl_fmt("%s%s%s%s", s, i ? "," : "",
-				   json_string_value(json_object_get(b, "port")), vlan);
+		port = vtepctl_cell(json_object_get(b, "port"));
+		next = vtepctl_fmt("%s%s%s%s", s, i ? "," : "", or_dash(port), vlan);
+		free(port);
 		free(vlan);
 		free(s);
 		s = next;
@@ -253,7 +264,7 @@ cmd_fdb_show(struct vtepctl *c, int argc, char **argv)
 {
 	const char *query = (c->opts & OPT_LEARNED) ? "?type=learned" :
 			    (c->opts & OPT_STATIC) ? "?type=static" : "";
-	json_t *rows = c->json ? NULL : json_array(), *doc = NULL, *v;
+	json_t *rows, *doc = NULL, *v;
 	int rc = VTEPCTL_OK;
 	size_t i;
 
@@ -261,6 +272,7 @@ cmd_fdb_show(struct vtepctl *c, int argc, char **argv)
 	(void)argv;
 	if ((c->opts & OPT_LEARNED) && (c->opts & OPT_STATIC))
 		return vtepctl_usage(c, "--learned and --static exclude each other");
+	rows = c->json ? NULL : json_array();
 	if (c->vni != NULL) {
 		rc = fdb_of(c, c->vni, query, rows, false);
 	} else {

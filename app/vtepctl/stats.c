@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * vtepctl stats: every counter of GET /v1/stats (or of one VNI) as a line
+ * vtepctl stats: every number of GET /v1/stats (or of one VNI) as a line
  * "ports.uplink.rx_packets 12", and with --watch a view refreshed every S
- * seconds with the rate of each counter since the previous refresh, as
- * top refreshes its screen.
+ * seconds with the rate of each counter (not of the gauges) since the
+ * previous refresh, as top refreshes its screen.
  */
 
+#include <errno.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,40 +16,79 @@
 
 #include "vtepctl.h"
 
-/* The counters of v under prefix into out (name -> integer). An array's
- * elements are named by their "name" or "vni" when they have one (ports,
- * vnis), else by their index (workers). */
+/*
+ * The gauges of GET /v1/stats: levels, not counts, so they have no rate.
+ * From docs/openapi.yaml, schema Stats (busy_ratio of WorkerStats, the
+ * neighbors map, Fill's in_use, used and size, the fdb_* of VniStats, fdb's
+ * entries, learned and static), the same as docs/OPERATING.md's gauges.
+ * Matched with fnmatch() against the name with "#" for each element of an
+ * array (workers.#.busy_ratio); everything else is a counter.
+ */
+static const char *const gauges[] = {
+	"workers.#.busy_ratio",
+	"neighbors.*",
+	"pools.#.in_use", "pools.#.size",
+	"rings.#.used", "rings.#.size",
+	"vnis.#.fdb_entries", "vnis.#.fdb_learned",
+	"fdb.entries", "fdb.learned", "fdb.static",
+};
+
+static bool
+is_gauge(const char *shape)
+{
+	for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
+		if (fnmatch(gauges[i], shape, 0) == 0)
+			return true;
+	return false;
+}
+
+/* A member name under a prefix. */
+static char *
+join(const char *prefix, const char *key)
+{
+	return prefix[0] ? vtepctl_fmt("%s.%s", prefix, key) : vtepctl_fmt("%s", key);
+}
+
+/* The numbers of v under prefix into out: name -> [value, gauge?]. An
+ * array's elements are named by their "name" or "vni" when they have one
+ * (ports, vnis), else by their index (workers); shape is the name with
+ * "#" for each of them, which the gauges are matched against. */
 static void
-flatten(json_t *out, const char *prefix, const json_t *v)
+flatten(json_t *out, const char *prefix, const char *shape, const json_t *v)
 {
 	const char *key;
 	json_t *x;
 	size_t i;
 
-	if (json_is_integer(v)) {
-		json_object_set(out, prefix, (json_t *)v);
+	if (json_is_number(v)) {
+		json_object_set_new(out, prefix, json_pack("[O,b]", (json_t *)v, is_gauge(shape)));
 	} else if (json_is_object(v)) {
 		json_object_foreach((json_t *)v, key, x) {
-			char *name;
+			char *name, *sub;
 			if (strcmp(key, "name") == 0 || strcmp(key, "vni") == 0 ||
 			    (prefix[0] == '\0' && strcmp(key, "now_s") == 0))
 				continue;
-			name = prefix[0] ? vtepctl_fmt("%s.%s", prefix, key) : vtepctl_fmt("%s", key);
-			flatten(out, name, x);
+			name = join(prefix, key);
+			sub = join(shape, key);
+			flatten(out, name, sub, x);
 			free(name);
+			free(sub);
 		}
 	} else if (json_is_array(v)) {
+		char *sub = join(shape, "#");
+
 		json_array_foreach(v, i, x) {
 			const json_t *id = json_object_get(x, "name");
 			char *name, *cell;
 			if (id == NULL)
 				id = json_object_get(x, "vni");
 			cell = id ? vtepctl_cell(id) : vtepctl_fmt("%zu", i);
-			name = vtepctl_fmt("%s.%s", prefix, cell);
-			flatten(out, name, x);
+			name = join(prefix, cell);
+			flatten(out, name, sub, x);
 			free(name);
 			free(cell);
 		}
+		free(sub);
 	}
 }
 
@@ -77,12 +118,25 @@ print_block(const struct vtepctl *c, const json_t *cur, const json_t *prev, doub
 	}
 	t = vtepctl_table_new((c->opts & OPT_WATCH) ? 3 : 2, heads);
 	json_object_foreach((json_t *)cur, key, v) {
-		json_int_t now = json_integer_value(v);
-		const json_t *was = prev ? json_object_get(prev, key) : NULL;
-		char *value = vtepctl_fmt("%lld", (long long)now), *rate;
-		/* A counter that went back (its VNI made again) has no rate. */
-		if (was != NULL && dt > 0 && now >= json_integer_value(was))
-			rate = vtepctl_fmt("%.1f", (now - json_integer_value(was)) / dt);
+		const json_t *now = json_array_get(v, 0);
+		const json_t *was = prev ? json_array_get(json_object_get(prev, key), 0) : NULL;
+		char *value, *rate;
+		double diff;
+
+		/* Ratios (busy_ratio) are reals in [0, 1]: 3 decimals show a
+		 * tenth of a percent. */
+		if (json_is_integer(now))
+			value = vtepctl_fmt("%lld", (long long)json_integer_value(now));
+		else
+			value = vtepctl_fmt("%.3f", json_number_value(now));
+		if (json_is_integer(now) && json_is_integer(was))
+			diff = (double)(json_integer_value(now) - json_integer_value(was));
+		else
+			diff = json_number_value(now) - json_number_value(was);
+		/* A gauge has no rate; nor has a counter that went back (its
+		 * VNI made again). */
+		if (was != NULL && dt > 0 && diff >= 0 && !json_is_true(json_array_get(v, 1)))
+			rate = vtepctl_fmt("%.1f", diff / dt);
 		else
 			rate = vtepctl_fmt("%s", "");
 		vtepctl_table_row(t, (const char *const[]){ key, value, rate });
@@ -98,9 +152,11 @@ cmd_stats(struct vtepctl *c, int argc, char **argv)
 	bool tty = isatty(STDOUT_FILENO);
 	json_t *prev = NULL, *cur, *doc;
 	char *vni = NULL, *path;
-	double t0, t_prev = 0, t_cur;
+	double t0, t_prev = 0, t_cur, next;
 	struct vtepctl_answer a;
-	int rc = VTEPCTL_OK;
+	int rc = VTEPCTL_OK, err;
+	struct timespec ts;
+	long slot = 0;      /* of the grid t0 + slot * S */
 
 	(void)argc;
 	(void)argv;
@@ -130,10 +186,10 @@ cmd_stats(struct vtepctl *c, int argc, char **argv)
 			if (c->vni != NULL) {
 				/* Named as in GET /v1/stats: vnis.100.encap_packets. */
 				json_t *one = json_pack("[O]", doc);
-				flatten(cur, "vnis", one);
+				flatten(cur, "vnis", "vnis", one);
 				json_decref(one);
 			} else {
-				flatten(cur, "", doc);
+				flatten(cur, "", "", doc);
 			}
 			print_block(c, cur, prev, t_cur - t_prev, n);
 			json_decref(prev);
@@ -145,11 +201,23 @@ cmd_stats(struct vtepctl *c, int argc, char **argv)
 		t_prev = t_cur;
 		if (!(c->opts & OPT_WATCH) || (c->count > 0 && n >= c->count))
 			break;
-		/* Refresh on a fixed grid, so that slow answers do not drift it. */
-		double next = t0 + n * c->watch_s;
-		struct timespec ts = { (time_t)next, (long)((next - floor(next)) * 1e9) };
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+		/* Refresh on a fixed grid, so that slow answers do not drift it;
+		 * the slots an answer slower than S missed are skipped, not
+		 * made up back to back (rates over no time). */
+		slot++;
+		if (t0 + slot * c->watch_s <= t_cur)
+			slot = (long)floor((t_cur - t0) / c->watch_s) + 1;
+		next = t0 + slot * c->watch_s;
+		ts = (struct timespec){ (time_t)next, (long)((next - floor(next)) * 1e9) };
+		if (ts.tv_nsec > 999999999) /* rounded up: EINVAL */
+			ts.tv_nsec = 999999999;
+		while ((err = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == EINTR)
 			;
+		if (err != 0) {
+			fprintf(stderr, "vtepctl: clock_nanosleep: %s\n", strerror(err));
+			rc = VTEPCTL_ERR_USAGE;
+			break;
+		}
 	}
 	json_decref(prev);
 	free(path);

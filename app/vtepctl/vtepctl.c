@@ -237,7 +237,12 @@ read_token(struct vtepctl *c, const char *path)
 		return VTEPCTL_ERR_USAGE;
 	}
 	c->token = malloc(TOKEN_MAX + 1);
-	n = c->token ? fread(c->token, 1, TOKEN_MAX + 1, f) : 0;
+	if (c->token == NULL) {
+		fclose(f);
+		fputs("vtepctl: out of memory\n", stderr);
+		return VTEPCTL_ERR_USAGE;
+	}
+	n = fread(c->token, 1, TOKEN_MAX + 1, f);
 	fclose(f);
 	if (n > TOKEN_MAX) {
 		fprintf(stderr, "vtepctl: token file %s: over %d bytes\n", path, TOKEN_MAX);
@@ -313,6 +318,9 @@ parse_options(struct vtepctl *c, int argc, char **argv, char **pos, int *npos,
 			*want_version = true;
 			break;
 		case O_VNI:
+			/* An empty VNI would make the path /v1/vnis//stats. */
+			if (value[0] == '\0')
+				return vtepctl_usage(NULL, "--vni needs a value (%s)", o->argname);
 			c->vni = value;
 			break;
 		case O_WATCH:
@@ -379,6 +387,11 @@ check_command(struct vtepctl *c, int nargs, char **args)
 		return vtepctl_usage(c, "missing arguments");
 	if (cmd->max_args >= 0 && nargs > cmd->max_args)
 		return vtepctl_usage(c, "unexpected argument %s", args[cmd->max_args]);
+	/* An empty word is no VNI, MAC or value: as a path segment it would
+	 * name another route ("vni del ''" is DELETE /v1/vnis/). */
+	for (int i = 0; i < nargs; i++)
+		if (args[i][0] == '\0')
+			return vtepctl_usage(c, "argument %d is empty", i + 1);
 	return VTEPCTL_OK;
 }
 

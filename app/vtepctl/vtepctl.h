@@ -78,7 +78,10 @@ struct vtepctl_answer {
 	long status;
 	char *body; /* NUL-terminated; len bytes before the NUL */
 	size_t len;
+	size_t cap;    /* bytes allocated at body */
 	char etag[40]; /* the ETag header, or "" */
+	bool too_big;   /* the body went over what vtepctl keeps */
+	bool no_memory; /* the body could not be kept */
 };
 
 /**
@@ -87,15 +90,17 @@ struct vtepctl_answer {
  * header. On a 2xx answer returns VTEPCTL_OK with the answer in @p a
  * (free it with vtepctl_answer_free()); otherwise prints the API's error
  * ("vtepctl: FIELD: REASON") or why there was no answer on stderr and
- * returns VTEPCTL_ERR_API (a->status is the answer's) or
- * VTEPCTL_ERR_CONNECT.
+ * returns VTEPCTL_ERR_API (a->status is the answer's; also for an answer
+ * too large to keep), VTEPCTL_ERR_CONNECT, or VTEPCTL_ERR_USAGE (a
+ * --server that is no URL, out of memory).
  */
 int vtepctl_api(struct vtepctl *c, const char *method, const char *path,
 		const char *ctype, const char *body, size_t len, const char *accept,
 		struct vtepctl_answer *a);
 
 /** vtepctl_api() with a JSON body (NULL: none), answer decoded: *doc is
- * the body as JSON (NULL for an empty body). */
+ * the body as JSON (NULL for an empty body). A body that cannot be
+ * encoded (out of memory) is VTEPCTL_ERR_USAGE, nothing sent. */
 int vtepctl_api_json(struct vtepctl *c, const char *method, const char *path,
 		     json_t *body, struct vtepctl_answer *a, json_t **doc);
 

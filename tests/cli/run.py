@@ -509,30 +509,48 @@ def vni_set_changes_named_fields(ctx):
 
 class ScriptedServer:
     """An HTTP server on loopback that answers from a script, one
-    (status, headers, body) per request, and records what it was sent."""
+    (status, headers, body[, delay]) per request, and records what it was
+    sent (seen) and when each request came (times, time.monotonic()). A
+    delay holds the answer back that many seconds; a body that is an int
+    is that many bytes of blanks, sent as they go."""
 
     def __init__(self, script):
         import http.server
         import threading
         self.script = list(script)
         self.seen = []
+        self.times = []
         outer = self
 
         class H(http.server.BaseHTTPRequestHandler):
             def answer(self):
+                outer.times.append(time.monotonic())
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n) if n else b""
                 outer.seen.append((self.command, self.path, dict(self.headers), body))
-                st, hdrs, out = outer.script.pop(0) if outer.script else (500, {}, b"{}")
+                st, hdrs, out, *delay = (outer.script.pop(0) if outer.script else
+                                         (500, {}, b"{}"))
+                if delay:
+                    time.sleep(delay[0])
                 self.send_response(st)
                 for k, v in hdrs.items():
                     self.send_header(k, v)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(out)))
+                self.send_header("Content-Length", str(out if isinstance(out, int)
+                                                       else len(out)))
                 self.end_headers()
-                self.wfile.write(out)
+                if not isinstance(out, int):
+                    self.wfile.write(out)
+                    return
+                chunk = b" " * (1 << 20)
+                try:
+                    while out > 0:
+                        self.wfile.write(chunk[:out])
+                        out -= len(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass    # the client stopped reading: what a test may expect
 
-            do_GET = do_PUT = answer
+            do_GET = do_PUT = do_POST = do_DELETE = answer
 
             def log_message(self, *a):
                 pass
@@ -547,6 +565,12 @@ class ScriptedServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 @test
@@ -584,6 +608,93 @@ def vni_set_merges_again_after_412(ctx):
               "the last 412 only is shown: %r", err)
     finally:
         srv.close()
+
+
+@test
+def vni_set_warns_without_etag(ctx):
+    """vni set against a vtepd that sends no ETag (an older one) still
+    changes the VNI, without If-Match, and warns on stderr that a change
+    made meanwhile would be undone."""
+    v1 = {"vni": 300, "access": [{"port": "vm1"}]}
+    with ScriptedServer([(200, {}, json.dumps(v1).encode()),
+                         (200, {}, json.dumps(dict(v1, learning=False)).encode())]) as srv:
+        _, err = Ctl(ctx.vtepctl, srv.url).run("vni", "set", "300", "learning", "off")
+        check(err == "vtepctl: warning: vtepd sent no ETag; a change made meanwhile would "
+              "be undone\n", "stderr %r", err)
+        methods = [(m, p, h.get("If-Match")) for m, p, h, _ in srv.seen]
+        check(methods == [("GET", "/v1/vnis/300", None), ("PUT", "/v1/vnis/300", None)],
+              "requests: %s", methods)
+        check(json.loads(srv.seen[1][3]) == dict(v1, learning=False), "PUT %r", srv.seen[1][3])
+
+
+@test
+def dot_segments_stay_values(ctx):
+    """A VNI or MAC "." or ".." is sent as a value (%2E), never as a dot
+    segment that curl would remove (DELETE /v1/vnis/ for "vni del ."); an
+    empty argument or --vni is a usage error, and nothing is sent."""
+    no = json.dumps({"error": "no such VNI"}).encode()
+    with ScriptedServer([(404, {}, no)] * 6) as srv:
+        c = Ctl(ctx.vtepctl, srv.url)
+        cases = [
+            (("vni", "del", "."), "DELETE", "/v1/vnis/%2E"),
+            (("fdb", "del", "100", ".."), "DELETE", "/v1/vnis/100/fdb/%2E%2E"),
+            (("vni", "show", ".."), "GET", "/v1/vnis/%2E%2E"),
+            (("flood", "del", ".", ".."), "DELETE", "/v1/vnis/%2E/remotes/%2E%2E"),
+            (("fdb", "show", "--vni", ".."), "GET", "/v1/vnis/%2E%2E/fdb"),
+            (("stats", "--vni", "."), "GET", "/v1/vnis/%2E/stats"),
+        ]
+        for args, meth, path in cases:
+            n = len(srv.seen)
+            _, err = c.run(*args, rc=1)
+            check(err == "vtepctl: no such VNI\n", "%s: stderr %r", args, err)
+            check(len(srv.seen) == n + 1 and srv.seen[-1][:2] == (meth, path),
+                  "%s: sent %s, expected %s %s", args, [x[:2] for x in srv.seen[n:]], meth,
+                  path)
+        n = len(srv.seen)
+        for args, msg in [(("fdb", "show", "--vni", ""), "--vni needs a value (N)"),
+                          (("stats", "--vni="), "--vni needs a value (N)"),
+                          (("vni", "del", ""), "argument 1 is empty"),
+                          (("vni", "show", ""), "argument 1 is empty"),
+                          (("fdb", "del", "100", ""), "argument 2 is empty"),
+                          (("vni", "set", "100", "learning", ""), "argument 3 is empty")]:
+            _, err = c.run(*args, rc=2)
+            check(err.startswith("vtepctl: %s\nusage: vtepctl " % msg), "%s: stderr %r", args,
+                  err)
+        check(len(srv.seen) == n, "a usage error sent %s", srv.seen[n:])
+
+
+@test
+def null_strings_print_a_dash(ctx):
+    """A string the API leaves null or out inside a cell (the MAC of an
+    incomplete neighbour, a binding's port, a line of a plan) prints as a
+    dash or an empty line, never "(null)"."""
+    underlay = {"port": "uplink", "address": "198.18.0.1/24",
+                "neighbors": [{"ip": R2, "mac": None}, {"ip": R3, "mac": "02:00:00:00:00:03"}]}
+    vni = {"vni": 300, "access": [{"vlan": 10}, {"port": "vm1"}]}
+    plan = {"changes": 1, "diff": [None, "+ vni 300"]}
+    with ScriptedServer([(200, {}, json.dumps(underlay).encode()),
+                         (200, {}, json.dumps(vni).encode()),
+                         (200, {}, json.dumps(plan).encode())]) as srv, \
+            tempfile.TemporaryDirectory() as tmp:
+        c = Ctl(ctx.vtepctl, srv.url)
+        f = parse_fields(c.run("underlay", "show")[0], "underlay show")
+        check(f["neighbors"] == "%s -, %s 02:00:00:00:00:03" % (R2, R3), "neighbors %r",
+              f["neighbors"])
+        f = parse_fields(c.run("vni", "show", "300")[0], "vni show")
+        check(f["access"] == "-.10,vm1", "access %r", f["access"])
+        out, _ = c.run("config", "apply", "--dry-run", write(tmp, "c.yaml", "vnis: []\n"))
+        check(out == "\n+ vni 300\n1 change (dry run: nothing applied)\n", "plan %r", out)
+
+
+@test
+def answer_too_large_exits_1(ctx):
+    """An answer over 256 MiB is the server's, not a lost connection: exit
+    1 saying it is too large (not 3, "no answer")."""
+    limit = 256 << 20
+    with ScriptedServer([(200, {}, limit + 1)]) as srv:
+        _, err = Ctl(ctx.vtepctl, srv.url).run("--timeout", "30", "health", rc=1, timeout=45)
+        check(err == "vtepctl: GET %s/v1/health: the answer is larger than %d bytes\n" %
+              (srv.url, limit), "stderr %r", err)
 
 
 @test
@@ -772,8 +883,10 @@ def stats_table_and_json(ctx):
         s = d.client.get("/v1/stats").body
         for want in ["ports.uplink.rx_packets", "vnis.100.encap_packets",
                      "vnis.101.fdb_entries", "drops.unknown_vni", "workers.0.rx_packets",
-                     "fdb.entries"] + ["ctl." + k for k in s["ctl"]]:
+                     "workers.0.busy_ratio", "fdb.entries"] + ["ctl." + k for k in s["ctl"]]:
             check(want in names, "stats has no %s: %s", want, sorted(names))
+        check(re.match(r"^[01]\.\d{3}$", names["workers.0.busy_ratio"]), "busy_ratio %r",
+              names["workers.0.busy_ratio"])
         check(names["drops.unknown_vni"] == str(s["drops"]["unknown_vni"]), "unknown_vni")
         check(len(names) == len(rows), "a counter twice")
         rows = parse_table(c.run("stats", "--vni", "101")[0], ["COUNTER", "VALUE"], "stats")
@@ -809,7 +922,10 @@ def stats_watch_bounded_with_rates(ctx):
             if i == 0:
                 check(set(rates) == {"-"}, "rates in the first block: %r", rates)
             else:
-                check(all(re.match(r"^\d+\.\d$", x) for x in rates), "rates %r", rates)
+                check(all(re.match(r"^\d+\.\d$", r["PER_S"]) for r in rows
+                          if not GAUGE_RE.match(r["COUNTER"])), "rates %r", rates)
+                check(all(r["PER_S"] == "-" for r in rows if GAUGE_RE.match(r["COUNTER"])),
+                      "a gauge with a rate: %r", rows)
                 check(rows[0]["COUNTER"] == "ports.uplink.rx_packets", "%r", rows[0])
         out, _ = c.run("stats", "--vni", "100", "--watch", "0.2", "--count", "3", "--json",
                        timeout=15)
@@ -819,6 +935,74 @@ def stats_watch_bounded_with_rates(ctx):
                       "--vni", "100", "--watch", "0.2", "--count", "2"], 15)
         check(out.count("\033[H\033[2J") == 2 and out.startswith("\033[H\033[2J"),
               "on a tty each refresh clears the screen: %r", out[:300])
+
+
+# The gauges of GET /v1/stats (docs/openapi.yaml, Stats): no rate.
+GAUGE_RE = re.compile(r"^(workers\.[^.]+\.busy_ratio|neighbors\..+|pools\..+\.(in_use|size)|"
+                      r"rings\..+\.(used|size)|vnis\.[^.]+\.fdb_(entries|learned)|"
+                      r"fdb\.(entries|learned|static))$")
+
+
+def stats_doc(k):
+    """A /v1/stats document whose every number grows with k."""
+    return {"now_s": k, "ports": [{"name": "uplink", "rx_packets": 100 * k}],
+            "vnis": [{"vni": 100, "encap_packets": 10 * k, "fdb_entries": 5 * k,
+                      "fdb_learned": 2 * k}],
+            "drops": {"unknown_vni": k}, "workers": [{"rx_packets": 50 * k,
+                                                      "busy_ratio": 0.25 * k}],
+            "worker": {"punts": k}, "ctl": {"snapshots": k},
+            "fdb": {"entries": 5 * k, "learned": 2 * k, "static": 3 * k, "moves": k},
+            "neighbors": {"reachable": 2 * k, "incomplete": k},
+            "pools": [{"name": "mbuf0", "in_use": 100 * k, "size": 8192 * k}],
+            "rings": [{"name": "learn", "used": k, "size": 1024 * k}]}
+
+
+@test
+def stats_gauges_have_no_rate(ctx):
+    """stats shows the workers' busy_ratio (a real, 3 decimals) beside the
+    integers; with --watch, counters have a rate and gauges (busy_ratio,
+    neighbours, pools, rings, FDB sizes) a dash, however they moved."""
+    with ScriptedServer([(200, {}, json.dumps(stats_doc(k)).encode()) for k in (1, 1, 2)]) \
+            as srv:
+        c = Ctl(ctx.vtepctl, srv.url)
+        rows = parse_table(c.run("stats")[0], ["COUNTER", "VALUE"], "stats")
+        names = {r["COUNTER"]: r["VALUE"] for r in rows}
+        check(names.get("workers.0.busy_ratio") == "0.250" and
+              names.get("workers.0.rx_packets") == "50", "stats %r", names)
+        out, _ = c.run("stats", "--watch", "0.2", "--count", "2")
+        blocks = out.split("\n\n")
+        check(len(blocks) == 2, "%d blocks:\n%s", len(blocks), out)
+        rows = parse_table(blocks[1].partition("\n")[2], ["COUNTER", "VALUE", "PER_S"],
+                           "block 2")
+        gauges = [r["COUNTER"] for r in rows if GAUGE_RE.match(r["COUNTER"])]
+        check(len(gauges) == 12, "gauges %r", gauges)
+        for r in rows:
+            if GAUGE_RE.match(r["COUNTER"]):
+                check(r["PER_S"] == "-", "gauge %s has a rate: %r", r["COUNTER"], r)
+            else:
+                check(re.match(r"^\d+\.\d$", r["PER_S"]) and float(r["PER_S"]) > 0,
+                      "counter %s has no rate: %r", r["COUNTER"], r)
+        check({r["COUNTER"]: r["VALUE"] for r in rows}["workers.0.busy_ratio"] == "0.500",
+              "%r", rows)
+
+
+@test
+def stats_watch_skips_missed_slots(ctx):
+    """When an answer takes longer than the interval, --watch skips the
+    slots it missed: the next refreshes keep S apart, not back to back
+    with rates over no time."""
+    docs = [json.dumps(stats_doc(k)).encode() for k in (1, 2, 3)]
+    with ScriptedServer([(200, {}, docs[0], 1.2), (200, {}, docs[1]), (200, {}, docs[2])]) \
+            as srv:
+        Ctl(ctx.vtepctl, srv.url).run("stats", "--watch", "0.5", "--count", "3", timeout=15)
+        t = srv.times
+        check(len(t) == 3, "%d requests", len(t))
+        # The grid is 0, 0.5, 1.0, 1.5, 2.0 s: the first answer (1.2 s)
+        # missed 0.5 and 1.0; the next requests go at 1.5 and 2.0.
+        check(t[1] - t[0] >= 1.4, "the second request %.2f s after the first, "
+              "expected 1.5 (the next slot after the slow answer)", t[1] - t[0])
+        check(t[2] - t[1] >= 0.4, "the third request %.2f s after the second, expected 0.5",
+              t[2] - t[1])
 
 
 def on_tty(argv, timeout):
@@ -1013,7 +1197,10 @@ class Ctx:
 
 
 NO_DAEMON = {"help_lists_commands", "usage_errors_exit_2", "cannot_connect_exit_3",
-             "vni_set_merges_again_after_412",
+             "vni_set_merges_again_after_412", "vni_set_warns_without_etag",
+             "dot_segments_stay_values", "null_strings_print_a_dash",
+             "answer_too_large_exits_1", "stats_gauges_have_no_rate",
+             "stats_watch_skips_missed_slots",
              "routes_from_routes_def", "completion_matches_help",
              "man_page_mentions_every_command"}
 
