@@ -65,7 +65,11 @@ workers_create(struct vtepd *d)
 		w->ctr.vni = rte_zmalloc_socket("worker_vni", VTEPD_MAX_VNIS * sizeof(*w->ctr.vni),
 					    RTE_CACHE_LINE_SIZE,
 					    (int)rte_lcore_to_socket_id(lcore));
-		if (w->ctr.vni == NULL) {
+		w->storm = rte_zmalloc_socket("worker_storm", VTEPD_MAX_VNIS * sizeof(*w->storm),
+					      RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+		if (w->ctr.vni == NULL || w->storm == NULL) {
+			rte_free(w->ctr.vni);
+			rte_free(w->storm);
 			rte_free(w);
 			return -ENOMEM;
 		}
@@ -73,6 +77,7 @@ workers_create(struct vtepd *d)
 						(int)rte_lcore_to_socket_id(lcore));
 		if (w->fdb_cache == NULL) {
 			rte_free(w->ctr.vni);
+			rte_free(w->storm);
 			rte_free(w);
 			return -ENOMEM;
 		}
@@ -115,6 +120,7 @@ queues_assign(struct vtepd *d)
 		e->csum_offload = d->ports[d->underlay].ip_csum;
 		/* Workers start their IPv4 ids apart so that they rarely meet. */
 		e->ip_id = (uint16_t)(i * (65536 / d->n_workers));
+		worker_bum_init(d->workers[i]);
 	}
 }
 
@@ -135,6 +141,7 @@ workers_free(struct vtepd *d)
 		}
 		fdb_cache_free(w->fdb_cache);
 		rte_free(w->ctr.vni);
+		rte_free(w->storm);
 		rte_free(w);
 		d->workers[i] = NULL;
 	}

@@ -44,10 +44,6 @@ struct rxq_ref {
 	bool underlay;
 };
 
-struct txbuf {
-	uint16_t n;
-	struct rte_mbuf *pkts[VTEPD_BURST * 4];
-};
 
 struct worker {
 	unsigned id;
@@ -60,7 +56,9 @@ struct worker {
 	struct vtep_encap_ctx encap;     /* the snapshot's, with this worker's IPv4 id */
 	uint64_t snap_gen;               /* the snapshot encap was copied from */
 	struct dp_counters ctr;          /* summed by ctl_stats_get() */
-	struct txbuf tx[RTE_MAX_ETHPORTS];
+	struct bum_worker bum;           /* what lib/bum floods with: pools, TX buffers */
+	struct bum_bucket *storm;        /* [VTEPD_MAX_VNIS], by VNI slot */
+	struct bum_txbuf tx[RTE_MAX_ETHPORTS];
 } __rte_cache_aligned;
 
 /* ---- the daemon ---------------------------------------------------------- */
@@ -104,6 +102,8 @@ int worker_main(void *arg);
 /* One turn of the loop: poll every RX queue once, then transmit.
  * @return frames received or sent for the control thread. */
 unsigned worker_poll(struct worker *w, uint32_t now);
+/* lib/bum's view of the worker; after the ports (it names the underlay's). */
+void worker_bum_init(struct worker *w);
 
 /* control.c: the writer (lib/ctl) set up over the daemon's ports, rings and
  * workers; the counter dump. */

@@ -86,7 +86,7 @@ drop(struct worker *w, struct rte_mbuf *m, enum vtep_drop why)
 static void
 tx_flush_port(struct worker *w, uint16_t port)
 {
-	struct txbuf *b = &w->tx[port];
+	struct bum_txbuf *b = &w->tx[port];
 	uint64_t bytes = 0;
 	uint16_t i, sent;
 
@@ -102,14 +102,26 @@ tx_flush_port(struct worker *w, uint16_t port)
 	b->n = 0;
 }
 
-static inline void
-tx_enqueue(struct worker *w, uint16_t port, struct rte_mbuf *m)
+/* lib/bum's way to flush a full TX buffer. */
+static void
+tx_flush_cb(void *arg, uint16_t port)
 {
-	struct txbuf *b = &w->tx[port];
+	tx_flush_port(arg, port);
+}
 
-	if (unlikely(b->n == RTE_DIM(b->pkts)))
-		tx_flush_port(w, port);
-	b->pkts[b->n++] = m;
+void
+worker_bum_init(struct worker *w)
+{
+	w->bum = (struct bum_worker){
+		.pools = &vd.bum,
+		.encap = &w->encap,
+		.tx = w->tx,
+		.flush = tx_flush_cb,
+		.arg = w,
+		.drops = w->ctr.drops,
+		.underlay = vd.ports[vd.underlay].id,
+		.tsc_hz = vd.tsc_hz,
+	};
 }
 
 static void
@@ -120,73 +132,6 @@ tx_flush(struct worker *w)
 	for (i = 0; i < vd.n_ports; i++)
 		if (w->tx[vd.ports[i].id].n != 0)
 			tx_flush_port(w, vd.ports[i].id);
-}
-
-/* Deliver a frame to an access binding, tagging it when the binding is. */
-static inline void
-to_binding(struct worker *w, const struct dp_binding *b, struct rte_mbuf *m)
-{
-	if (b->vlan != VTEP_VLAN_NONE) {
-		m->vlan_tci = b->vlan;
-		if (unlikely(rte_vlan_insert(&m) != 0)) {
-			drop(w, m, VTEP_DROP_NO_HEADROOM);
-			return;
-		}
-	}
-	tx_enqueue(w, b->port, m);
-}
-
-static inline bool
-same_binding(const struct dp_binding *b, uint16_t port, uint16_t vlan)
-{
-	return b->port == port && b->vlan == vlan;
-}
-
-/*
- * Copy @m to every local binding of @v except (port, vlan), and consume @m:
- * it becomes the last copy when no tunnel copy needs it.
- * @return copies made.
- */
-static unsigned
-flood_local(struct worker *w, const struct dp_vni *v, struct rte_mbuf *m,
-	    uint16_t in_port, uint16_t in_vlan, bool keep_m)
-{
-	const struct dp_binding *last = NULL;
-	unsigned i, copies = 0;
-
-	for (i = 0; i < v->n_local; i++) {
-		const struct dp_binding *b = &v->local[i];
-		struct rte_mbuf *c;
-
-		if (same_binding(b, in_port, in_vlan))
-			continue;
-		if (last != NULL) {
-			c = bum_copy(vd.bum.copy, m);
-			if (unlikely(c == NULL)) {
-				w->ctr.drops[VTEP_DROP_NO_MBUF]++;
-			} else {
-				to_binding(w, last, c);
-				copies++;
-			}
-		}
-		last = b;
-	}
-	if (last == NULL) {
-		if (!keep_m)
-			rte_pktmbuf_free(m);
-		return copies;
-	}
-	if (keep_m) {
-		struct rte_mbuf *c = bum_copy(vd.bum.copy, m);
-
-		if (unlikely(c == NULL)) {
-			w->ctr.drops[VTEP_DROP_NO_MBUF]++;
-			return copies;
-		}
-		m = c;
-	}
-	to_binding(w, last, m);
-	return copies + 1;
 }
 
 /*
@@ -220,6 +165,19 @@ learn_post(struct worker *w, struct learn_batch *l)
 	w->ctr.w[CTL_WORKER_LEARN_POSTED] += sent;
 	w->ctr.w[CTL_WORKER_LEARN_RING_FULL] += l->n - sent;
 	l->n = 0;
+}
+
+/* A BUM frame's outcome into its VNI's counters. */
+static inline void
+flood_count(struct worker *w, const struct dp_vni *v, struct bum_counts r)
+{
+	struct vni_ctr *c = &w->ctr.vni[v->slot];
+
+	c->c[CTL_VNI_FLOOD_PACKETS] += r.flooded;
+	c->c[CTL_VNI_FLOOD_COPIES] += r.local + r.tunnel;
+	c->c[CTL_VNI_ENCAP_PACKETS] += r.tunnel;
+	c->c[CTL_VNI_ENCAP_BYTES] += (uint64_t)r.tunnel * r.bytes;
+	c->c[CTL_VNI_STORM_DROPS] += r.storm;
 }
 
 /* ---- underlay: decapsulate ---------------------------------------------- */
@@ -282,7 +240,7 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 		/* vtep_decap_inner() refused a source that is no unicast MAC. */
 		if (v->learning)
 			batch_add(&sb, v->vni, &eth->src_addr, nok, inf.outer_src);
-		if (v->n_local > 1 && rte_is_unicast_ether_addr(&eth->dst_addr))
+		if (v->bum.n_local > 1 && rte_is_unicast_ether_addr(&eth->dst_addr))
 			dslot[nok] = (int8_t)batch_add(&db, v->vni, &eth->dst_addr, nok, 0);
 		ok[nok] = m;
 		vn[nok] = v;
@@ -314,100 +272,29 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 
 		c->c[CTL_VNI_DECAP_PACKETS]++;
 		c->c[CTL_VNI_DECAP_BYTES] += rte_pktmbuf_pkt_len(m);
-		if (v->n_local == 1) {
-			to_binding(w, &v->local[0], m);
+		if (v->bum.n_local == 1) {
+			bum_to_binding(&w->bum, &v->bum.local[0], m);
 			continue;
 		}
 		if (dslot[i] >= 0) {
 			uint64_t d = db.res[(unsigned)dslot[i]].dest;
 
 			if (fdb_dest_kind(d) == FDB_KIND_LOCAL) {
-				struct dp_binding b = {
+				struct bum_binding b = {
 					.port = fdb_dest_port(d), .vlan = fdb_dest_vlan(d),
 				};
-				to_binding(w, &b, m);
+				bum_to_binding(&w->bum, &b, m);
 				continue;
 			}
 		}
-		/* BUM, unknown, or known as remote: split horizon keeps it on the
-		 * access side; it never goes back into the tunnel. */
-		if (v->n_local == 0) {
-			drop(w, m, VTEP_DROP_FLOOD_NO_TARGET);
-			continue;
-		}
-		c->c[CTL_VNI_FLOOD_PACKETS]++;
-		c->c[CTL_VNI_FLOOD_COPIES] += flood_local(w, v, m, UINT16_MAX, 0, false);
+		/* BUM, unknown, or known as remote: lib/bum keeps it on the
+		 * access side (split horizon). */
+		flood_count(w, v, bum_flood_decap(&w->bum, &v->bum, m));
 	}
 	learn_post(w, &lb);
 }
 
 /* ---- access: encapsulate ------------------------------------------------- */
-
-/*
- * One round of tunnel copies of @m, which it consumes, to @n remotes, all
- * counted the same way. @return the copies made or dropped.
- */
-static unsigned
-flood_round(struct worker *w, const struct dp_vni *v, struct rte_mbuf *m,
-	    const struct vtep_tmpl *const *tmpl, unsigned n, struct vtep_qos q)
-{
-	struct rte_mbuf *out[VTEPD_BURST];
-	struct vni_ctr *c = &w->ctr.vni[v->slot];
-	struct bum_result br;
-	unsigned i;
-
-	br = bum_replicate(&vd.bum, &w->encap, m, tmpl, n, v->vni,
-			   vtep_sport(&w->encap, vtep_flow_hash(m)), q, out);
-	for (i = 0; i < br.sent; i++)
-		tx_enqueue(w, vd.ports[vd.underlay].id, out[i]);
-	c->c[CTL_VNI_FLOOD_COPIES] += br.sent;
-	c->c[CTL_VNI_ENCAP_PACKETS] += br.sent;
-	w->ctr.drops[VTEP_DROP_NO_MBUF] += br.no_mbuf;
-	w->ctr.drops[br.why] += br.other;
-	return br.sent + br.no_mbuf + br.other;
-}
-
-static void
-flood_from_access(struct worker *w, const struct dp_snap *s, const struct dp_vni *v,
-		  struct rte_mbuf *m, uint16_t in_port, uint16_t in_vlan)
-{
-	const struct vtep_tmpl *tmpl[VTEPD_BURST];
-	struct vni_ctr *c = &w->ctr.vni[v->slot];
-	/* Every tunnel copy has the outer TOS and TTL of the original. */
-	struct vtep_qos q = vtep_encap_qos(&w->encap, m);
-	unsigned n = 0, copies = 0, local;
-	uint32_t j;
-
-	for (j = 0; j < v->n_flood; j++) {
-		const struct dp_remote *r = &s->remotes[v->flood[j]];
-
-		if (unlikely(!r->resolved)) {
-			w->ctr.drops[VTEP_DROP_NEIGH_UNRESOLVED]++;
-			continue;
-		}
-		tmpl[n++] = &r->tmpl;
-		/* Flood lists longer than a burst go out in several rounds,
-		 * each from a copy; the last round takes the frame itself. */
-		if (n == RTE_DIM(tmpl) && j + 1 < v->n_flood) {
-			struct rte_mbuf *cp = bum_copy(vd.bum.copy, m);
-
-			if (cp == NULL)
-				w->ctr.drops[VTEP_DROP_NO_MBUF] += n;
-			else
-				copies += flood_round(w, v, cp, tmpl, n, q);
-			n = 0;
-		}
-	}
-
-	c->c[CTL_VNI_FLOOD_PACKETS]++;
-	local = flood_local(w, v, m, in_port, in_vlan, n != 0);
-	c->c[CTL_VNI_FLOOD_COPIES] += local;
-	copies += local;
-	if (n != 0)
-		copies += flood_round(w, v, m, tmpl, n, q);
-	if (copies == 0)
-		w->ctr.drops[VTEP_DROP_FLOOD_NO_TARGET]++;
-}
 
 static void
 access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
@@ -524,7 +411,7 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 		switch (fdb_dest_kind(d)) {
 		case FDB_KIND_REMOTE: {
 			uint32_t id = fdb_dest_remote_id(d);
-			const struct dp_remote *r;
+			const struct bum_remote *r;
 			uint32_t hash;
 			enum vtep_drop why;
 
@@ -544,21 +431,22 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 			}
 			w->ctr.vni[v->slot].c[CTL_VNI_ENCAP_PACKETS]++;
 			w->ctr.vni[v->slot].c[CTL_VNI_ENCAP_BYTES] += inner;
-			tx_enqueue(w, uport, m);
+			bum_send(&w->bum, uport, m);
 			break;
 		}
 		case FDB_KIND_LOCAL: {
-			struct dp_binding b = { .port = fdb_dest_port(d), .vlan = fdb_dest_vlan(d) };
+			struct bum_binding b = { .port = fdb_dest_port(d), .vlan = fdb_dest_vlan(d) };
 
-			if (same_binding(&b, port, vlan[i])) {
+			if (bum_same_binding(&b, port, vlan[i])) {
 				drop(w, m, VTEP_DROP_SAME_BINDING);
 				break;
 			}
-			to_binding(w, &b, m);
+			bum_to_binding(&w->bum, &b, m);
 			break;
 		}
 		default:
-			flood_from_access(w, s, v, m, port, vlan[i]);
+			flood_count(w, v, bum_flood_access(&w->bum, &v->bum, s->remotes,
+							   &w->storm[v->slot], m, port, vlan[i]));
 			break;
 		}
 	}
@@ -574,7 +462,7 @@ ctl_tx_drain(struct worker *w)
 
 	n = rte_ring_sc_dequeue_burst(w->ctl_tx, (void **)m, RTE_DIM(m), NULL);
 	for (i = 0; i < n; i++)
-		tx_enqueue(w, vd.ports[vd.underlay].id, m[i]);
+		bum_send(&w->bum, vd.ports[vd.underlay].id, m[i]);
 	return n;
 }
 
@@ -640,7 +528,10 @@ worker_main(void *arg)
 	 * thread reads the cycle counters (relaxed atomics: plain moves). */
 	t0 = rte_rdtsc();
 	while (!__atomic_load_n(&vd.quit, __ATOMIC_RELAXED)) {
-		unsigned moved = worker_poll(w, (uint32_t)((t0 - vd.tsc0) / vd.tsc_hz));
+		unsigned moved;
+
+		w->bum.tsc = t0;
+		moved = worker_poll(w, (uint32_t)((t0 - vd.tsc0) / vd.tsc_hz));
 
 		rte_rcu_qsbr_quiescent(vd.qsbr, w->id);
 		t = rte_rdtsc();

@@ -259,6 +259,8 @@ vnis_to_node(struct build *b, struct conf_node *root, const struct conf *c)
 			add_num(b, m, "ageing", v->ageing);
 		if (v->inner_vlan_accept)
 			add_str(b, m, "inner_vlan", "accept");
+		if (v->bum_limit_pps != 0)
+			add_num(b, m, "bum_limit_pps", v->bum_limit_pps);
 	}
 }
 
@@ -482,7 +484,7 @@ vni_eq(const struct conf_vni *a, const struct conf_vni *b)
 	if (a->vni != b->vni || a->n_access != b->n_access || a->flood_mode != b->flood_mode ||
 	    a->n_remotes != b->n_remotes || a->learning != b->learning ||
 	    a->mac_limit != b->mac_limit || a->ageing != b->ageing ||
-	    a->inner_vlan_accept != b->inner_vlan_accept)
+	    a->inner_vlan_accept != b->inner_vlan_accept || a->bum_limit_pps != b->bum_limit_pps)
 		return false;
 	if (a->flood_mode == CONF_FLOOD_MULTICAST && !ip_eq(&a->group, &b->group))
 		return false;

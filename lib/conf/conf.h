@@ -84,6 +84,9 @@ enum conf_flood_mode {
 	CONF_FLOOD_MULTICAST,            /**< one copy to an underlay multicast group */
 };
 
+/** The highest bum_limit_pps: more than a core floods anyway. */
+#define CONF_MAX_BUM_PPS 100000000u
+
 struct conf_vni {
 	uint32_t vni;                    /**< 1-16777215 */
 	struct conf_access *access;
@@ -96,6 +99,7 @@ struct conf_vni {
 	uint32_t mac_limit;              /**< default 0: none */
 	uint32_t ageing;                 /**< seconds, default 300, 0: never */
 	bool inner_vlan_accept;          /**< "inner_vlan: accept"; default drop (RFC 7348 section 6) */
+	uint32_t bum_limit_pps;          /**< storm control of access BUM, frames/s; 0: none */
 };
 
 struct conf_fdb {

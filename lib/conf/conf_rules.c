@@ -1294,7 +1294,7 @@ parse_vni(struct loader *l, const struct conf_node *m, const char *base, unsigne
 {
 	static const char *const keys[] = {
 		"vni", "access", "flood", "remotes", "group", "learning", "mac_limit", "ageing",
-		"inner_vlan", NULL,
+		"inner_vlan", "bum_limit_pps", NULL,
 	};
 	static const char *const vlan_modes[] = { "drop", "accept", NULL };
 	unsigned inner_vlan;
@@ -1346,7 +1346,9 @@ parse_vni(struct loader *l, const struct conf_node *m, const char *base, unsigne
 	}
 	if (field_bool(l, m, base, "learning", true, &vni->learning) < 0 ||
 	    field_u32(l, m, base, "mac_limit", 0, UINT32_MAX, 0, &vni->mac_limit) < 0 ||
-	    field_u32(l, m, base, "ageing", 0, UINT32_MAX, CONF_DEF_AGEING, &vni->ageing) < 0)
+	    field_u32(l, m, base, "ageing", 0, UINT32_MAX, CONF_DEF_AGEING, &vni->ageing) < 0 ||
+	    field_u32(l, m, base, "bum_limit_pps", 0, CONF_MAX_BUM_PPS, 0,
+		      &vni->bum_limit_pps) < 0)
 		return -1;
 	if (field_word(l, m, base, "inner_vlan", vlan_modes, "an inner VLAN policy", 0,
 		       &inner_vlan) < 0)

@@ -15,36 +15,24 @@
 
 #include <rte_ethdev.h>
 
+#include "bum.h"
 #include "vtep.h"
 
 #define CTL_MAX_WORKERS 16
 #define CTL_MAX_VNIS 8192            /**< configured VNIs: counter slots */
-#define CTL_MAX_LOCAL 16             /**< access bindings per VNI */
+#define CTL_MAX_LOCAL BUM_MAX_LOCAL /**< access bindings per VNI */
 #define CTL_VLAN_SLOTS 4097          /**< VLAN 0-4095, plus one for untagged */
 #define CTL_UNTAGGED_SLOT 4096
 
 /* ---- the snapshot workers read ---------------------------------------- */
 
-struct dp_binding {
-	uint16_t port;
-	uint16_t vlan;                   /**< VTEP_VLAN_NONE: untagged */
-};
 
 struct dp_vni {
 	uint32_t vni;
 	uint16_t slot;                   /**< counter slot, stable while the VNI lives */
 	bool learning;
 	bool inner_vlan_accept;          /**< tagged inner frames delivered, not dropped */
-	uint16_t n_local;
-	struct dp_binding local[CTL_MAX_LOCAL];
-	uint32_t n_flood;
-	const uint32_t *flood;           /**< remote ids of the head-end flood list */
-};
-
-struct dp_remote {
-	struct vtep_tmpl tmpl;           /**< outer header toward it */
-	struct vtep_ip ip;
-	bool resolved;                   /**< next hop MAC known; tmpl valid */
+	struct bum_vni bum;              /**< local bindings, flood list, storm control */
 };
 
 /** Immutable once published; replaced as a whole (RCU). */
@@ -58,7 +46,7 @@ struct dp_snap {
 	/** per access port: VLAN slot -> VNI index + 1 (0: unbound) */
 	uint32_t *bind[RTE_MAX_ETHPORTS];
 	uint32_t n_remotes;
-	struct dp_remote *remotes;       /**< by remote id */
+	struct bum_remote *remotes;      /**< by remote id */
 	struct vtep_decap_ctx decap;
 	/** The underlay's live fields (TTL, TOS, DF, ECN, source ports, MTU):
 	 * a worker copies them, keeping its own IPv4 id, when it first sees

@@ -407,7 +407,7 @@ ctl_snap_free(struct dp_snap *s)
 	if (s == NULL)
 		return;
 	for (i = 0; i < s->n_vnis; i++)
-		free((void *)(uintptr_t)s->vnis[i].flood);
+		free((void *)(uintptr_t)s->vnis[i].bum.flood);
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
 		free(s->bind[i]);
 	free(s->vnis);
@@ -442,6 +442,20 @@ encap_ctx_fill(const struct ctl *c, const struct conf_underlay *u, struct vtep_e
 	e->tos_inherit = u->tos_inherit;
 	e->ttl_inherit = u->ttl_inherit;
 	e->ecn = u->ecn == CONF_ECN_RFC6040;
+}
+
+/*
+ * Storm control per worker: each gets its share of the VNI's limit, and a
+ * burst of a tenth of a second of it (at least one frame): together they
+ * pass the limit, whichever worker the frames arrive on.
+ */
+static void
+storm_share(struct bum_vni *b, uint32_t pps, unsigned n_workers)
+{
+	unsigned n = n_workers != 0 ? n_workers : 1;
+
+	b->limit_pps = pps != 0 ? (pps + n - 1) / n : 0;
+	b->limit_burst = b->limit_pps != 0 ? RTE_MAX(b->limit_pps / 10, 1u) : 0;
 }
 
 static struct dp_snap *
@@ -479,7 +493,7 @@ snap_build(struct ctl *c)
 	s->n_remotes = c->n_remotes;
 	for (i = 0; i < c->n_remotes; i++) {
 		const struct remote *r = &c->remotes[i];
-		struct dp_remote *d = &s->remotes[i];
+		struct bum_remote *d = &s->remotes[i];
 		struct vtep_tmpl_params p;
 
 		d->ip = r->ip;
@@ -511,6 +525,8 @@ snap_build(struct ctl *c)
 		v->slot = (uint16_t)slot;
 		v->learning = cv->learning;
 		v->inner_vlan_accept = cv->inner_vlan_accept;
+		v->bum.vni = cv->vni;
+		storm_share(&v->bum, cv->bum_limit_pps, c->p.n_workers);
 		while (s->vni_val[h] != 0)
 			h = (h + 1) & s->vni_mask;
 		s->vni_key[h] = cv->vni;
@@ -523,9 +539,9 @@ snap_build(struct ctl *c)
 
 			if (pt == NULL)
 				goto fail;
-			v->local[v->n_local].port = pt->id;
-			v->local[v->n_local].vlan = a->vlan;
-			v->n_local++;
+			v->bum.local[v->bum.n_local].port = pt->id;
+			v->bum.local[v->bum.n_local].vlan = a->vlan;
+			v->bum.n_local++;
 			if (s->bind[pt->id] == NULL) {
 				s->bind[pt->id] = calloc(CTL_VLAN_SLOTS, sizeof(uint32_t));
 				if (s->bind[pt->id] == NULL)
@@ -541,9 +557,9 @@ snap_build(struct ctl *c)
 			int id = remote_find(c, &cv->remotes[j]);
 
 			if (id >= 0)
-				flood[v->n_flood++] = (uint32_t)id;
+				flood[v->bum.n_flood++] = (uint32_t)id;
 		}
-		v->flood = flood;
+		v->bum.flood = flood;
 	}
 	return s;
 fail:
@@ -760,7 +776,8 @@ ctl_vni_same(const struct conf_vni *a, const struct conf_vni *b)
 	if (a->flood_mode != b->flood_mode || !vtep_ip_eq(&a->group, &b->group) ||
 	    a->learning != b->learning || a->mac_limit != b->mac_limit ||
 	    a->ageing != b->ageing || a->inner_vlan_accept != b->inner_vlan_accept ||
-	    !access_eq(a, b) || a->n_remotes != b->n_remotes)
+	    a->bum_limit_pps != b->bum_limit_pps || !access_eq(a, b) ||
+	    a->n_remotes != b->n_remotes)
 		return false;
 	for (j = 0; j < a->n_remotes; j++)
 		if (!vtep_ip_eq(&a->remotes[j], &b->remotes[j]))

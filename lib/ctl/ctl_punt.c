@@ -172,8 +172,8 @@ vni_has_binding(const struct dp_vni *v, uint16_t port, uint16_t vlan)
 {
 	unsigned j;
 
-	for (j = 0; j < v->n_local; j++)
-		if (v->local[j].port == port && v->local[j].vlan == vlan)
+	for (j = 0; j < v->bum.n_local; j++)
+		if (v->bum.local[j].port == port && v->bum.local[j].vlan == vlan)
 			return true;
 	return false;
 }

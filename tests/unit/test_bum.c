@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of lib/bum: head-end replication of one inner frame to several
- * remote VTEPs, and private copies for local bindings.
+ * remote VTEPs, private copies for local bindings, and flooding a frame
+ * from an access port or from the tunnel (split horizon, unresolved
+ * remotes, several rounds, storm control).
  *
  * Every pool is counted before and after each test: replication juggles
  * header mbufs, indirect clones and refcounts, and a leak there empties a
@@ -25,11 +27,12 @@
 #include "test_eal.h"
 #include "vtep.h"
 
-#define FRAME_N 32
-#define HDR_N 8
-#define CLONE_N 8
-#define COPY_N 8
-#define MAX_REMOTES 5
+#define FRAME_N 48
+#define HDR_N 40
+#define CLONE_N 40
+#define COPY_N 40
+/* More than a round of bum_flood_access(), to see it take two. */
+#define MAX_REMOTES 40
 
 #define LOCAL_IP 0xc0000201u   /* 192.0.2.1 */
 #define REMOTE_IP 0xc6336401u  /* 198.51.100.1, .2, ... */
@@ -623,6 +626,305 @@ test_copy_pool_empty(void **state)
 	assert_pools_restored();
 }
 
+/* ---- flooding ---- */
+
+#define N_PORTS 4
+#define UPLINK 0
+#define TSC_HZ 1000000u
+
+static struct bum_txbuf txb[N_PORTS];
+static uint64_t drops[VTEP_DROP_MAX];
+static unsigned flushes[N_PORTS];
+static bool flush_frees = true;
+static struct bum_remote remotes[MAX_REMOTES];
+static uint32_t flood_ids[MAX_REMOTES];
+static struct bum_pools flood_pools;
+static struct vtep_encap_ctx flood_ctx;
+
+static void
+flush_cb(void *arg, uint16_t port)
+{
+	(void)arg;
+	flushes[port]++;
+	if (flush_frees)
+		free_all(txb[port].pkts, txb[port].n);
+	txb[port].n = 0;
+}
+
+static void
+tx_clear(void)
+{
+	for (unsigned p = 0; p < N_PORTS; p++) {
+		free_all(txb[p].pkts, txb[p].n);
+		txb[p].n = 0;
+	}
+}
+
+/* A worker with empty TX buffers and counters, and remotes 0..n-1, all
+ * resolved, as the VNI's flood list. */
+static struct bum_worker
+worker(struct bum_vni *v, unsigned n_remotes)
+{
+	memset(txb, 0, sizeof(txb));
+	memset(drops, 0, sizeof(drops));
+	memset(flushes, 0, sizeof(flushes));
+	flush_frees = true;
+	flood_pools = chained_pools();
+	flood_ctx = ctx();
+	memset(v, 0, sizeof(*v));
+	v->vni = VNI;
+	for (unsigned k = 0; k < MAX_REMOTES; k++) {
+		remotes[k].tmpl = tmpls[k];
+		remotes[k].ip = vtep_ip4(rte_cpu_to_be_32(REMOTE_IP + k));
+		remotes[k].resolved = true;
+		flood_ids[k] = k;
+	}
+	v->n_flood = n_remotes;
+	v->flood = flood_ids;
+	return (struct bum_worker){
+		.pools = &flood_pools, .encap = &flood_ctx, .tx = txb, .flush = flush_cb,
+		.drops = drops, .underlay = UPLINK, .tsc_hz = TSC_HZ,
+	};
+}
+
+static void
+add_binding(struct bum_vni *v, uint16_t port, uint16_t vlan)
+{
+	v->local[v->n_local++] = (struct bum_binding){ .port = port, .vlan = vlan };
+}
+
+/* The outer destination of a tunnel copy and its inner frame. */
+static void
+check_tunnel(struct rte_mbuf *m, uint32_t dst, const uint8_t *inner, size_t len)
+{
+	uint8_t buf[2048];
+	const uint8_t *o = rte_pktmbuf_read(m, 0, rte_pktmbuf_pkt_len(m), buf);
+
+	assert_non_null(o);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), len + 50);
+	assert_int_equal(get32(o + 30), dst);
+	assert_int_equal(get32(o + 46), (uint32_t)VNI << 8);
+	assert_memory_equal(o + 50, inner, len);
+}
+
+static void
+test_flood_access_split_horizon(void **state)
+{
+	struct bum_vni v;
+	struct bum_worker w = worker(&v, 3);
+	struct bum_bucket bucket = { 0 };
+	uint8_t in[100], buf[2048];
+	const uint8_t *o;
+	struct bum_counts r;
+	bool seen[3] = { false };
+
+	(void)state;
+	add_binding(&v, 1, VTEP_VLAN_NONE);        /* where the frame comes from */
+	add_binding(&v, 2, VTEP_VLAN_NONE);
+	add_binding(&v, 3, 10);
+	inner_build(in, sizeof(in), 1);
+	r = bum_flood_access(&w, &v, remotes, &bucket, frame(in, sizeof(in)), 1, VTEP_VLAN_NONE);
+	assert_true(r.flooded);
+	assert_false(r.storm);
+	assert_int_equal(r.local, 2);
+	assert_int_equal(r.tunnel, 3);
+	assert_int_equal(r.bytes, sizeof(in));
+	/* Never back where it came from. */
+	assert_int_equal(txb[1].n, 0);
+	assert_int_equal(txb[2].n, 1);
+	assert_memory_equal(rte_pktmbuf_mtod(txb[2].pkts[0], void *), in, sizeof(in));
+	/* The tagged binding gets its tag. */
+	assert_int_equal(txb[3].n, 1);
+	o = rte_pktmbuf_read(txb[3].pkts[0], 0, sizeof(in) + 4, buf);
+	assert_non_null(o);
+	assert_int_equal(get16(o + 12), 0x8100);
+	assert_int_equal(get16(o + 14) & 0xfff, 10);
+	assert_memory_equal(o + 16, in + 12, sizeof(in) - 12);
+	/* One copy per remote, each with its own outer header. */
+	assert_int_equal(txb[UPLINK].n, 3);
+	for (unsigned i = 0; i < 3; i++) {
+		uint32_t dst;
+
+		o = rte_pktmbuf_read(txb[UPLINK].pkts[i], 30, 4, buf);
+		dst = get32(o);
+		assert_true(dst >= REMOTE_IP && dst < REMOTE_IP + 3);
+		assert_false(seen[dst - REMOTE_IP]);
+		seen[dst - REMOTE_IP] = true;
+		check_tunnel(txb[UPLINK].pkts[i], dst, in, sizeof(in));
+	}
+	for (unsigned d = 0; d < VTEP_DROP_MAX; d++)
+		assert_int_equal(drops[d], 0);
+	tx_clear();
+}
+
+static void
+test_flood_access_unresolved_skipped(void **state)
+{
+	struct bum_vni v;
+	struct bum_worker w = worker(&v, 3);
+	struct bum_bucket bucket = { 0 };
+	uint8_t in[80];
+	struct bum_counts r;
+
+	(void)state;
+	add_binding(&v, 1, VTEP_VLAN_NONE);
+	remotes[1].resolved = false;
+	inner_build(in, sizeof(in), 2);
+	r = bum_flood_access(&w, &v, remotes, &bucket, frame(in, sizeof(in)), 1, VTEP_VLAN_NONE);
+	assert_int_equal(r.tunnel, 2);
+	assert_int_equal(r.local, 0);
+	assert_int_equal(drops[VTEP_DROP_NEIGH_UNRESOLVED], 1);
+	check_tunnel(txb[UPLINK].pkts[0], REMOTE_IP + 0, in, sizeof(in));
+	check_tunnel(txb[UPLINK].pkts[1], REMOTE_IP + 2, in, sizeof(in));
+	tx_clear();
+}
+
+static void
+test_flood_access_no_target(void **state)
+{
+	struct bum_vni v;
+	struct bum_worker w = worker(&v, 0);
+	struct bum_bucket bucket = { 0 };
+	uint8_t in[64];
+	struct bum_counts r;
+
+	(void)state;
+	add_binding(&v, 1, 20);                      /* only the binding it came from */
+	inner_build(in, sizeof(in), 3);
+	r = bum_flood_access(&w, &v, remotes, &bucket, frame(in, sizeof(in)), 1, 20);
+	assert_int_equal(r.local + r.tunnel, 0);
+	assert_int_equal(drops[VTEP_DROP_FLOOD_NO_TARGET], 1);
+	for (unsigned p = 0; p < N_PORTS; p++)
+		assert_int_equal(txb[p].n, 0);
+}
+
+/* 40 remotes: a round of 32 from a copy, then 8 from the frame itself. */
+static void
+test_flood_access_two_rounds(void **state)
+{
+	struct bum_vni v;
+	struct bum_worker w = worker(&v, MAX_REMOTES);
+	struct bum_bucket bucket = { 0 };
+	uint8_t in[90];
+	struct bum_counts r;
+
+	(void)state;
+	assert_true(MAX_REMOTES > BUM_ROUND);
+	add_binding(&v, 2, VTEP_VLAN_NONE);
+	inner_build(in, sizeof(in), 4);
+	r = bum_flood_access(&w, &v, remotes, &bucket, frame(in, sizeof(in)), 1, VTEP_VLAN_NONE);
+	assert_int_equal(r.tunnel, MAX_REMOTES);
+	assert_int_equal(r.local, 1);
+	assert_int_equal(txb[UPLINK].n, MAX_REMOTES);
+	for (unsigned k = 0; k < MAX_REMOTES; k++)
+		check_tunnel(txb[UPLINK].pkts[k], REMOTE_IP + k, in, sizeof(in));
+	assert_int_equal(drops[VTEP_DROP_NO_MBUF], 0);
+	tx_clear();
+}
+
+static void
+test_flood_decap_local_only(void **state)
+{
+	struct bum_vni v;
+	struct bum_worker w = worker(&v, 3);
+	uint8_t in[70];
+	struct bum_counts r;
+
+	(void)state;
+	add_binding(&v, 1, VTEP_VLAN_NONE);
+	add_binding(&v, 2, 30);
+	inner_build(in, sizeof(in), 5);
+	r = bum_flood_decap(&w, &v, frame(in, sizeof(in)));
+	assert_true(r.flooded);
+	assert_int_equal(r.local, 2);
+	assert_int_equal(r.tunnel, 0);
+	/* Split horizon: from the tunnel, never back into it. */
+	assert_int_equal(txb[UPLINK].n, 0);
+	assert_int_equal(txb[1].n, 1);
+	assert_int_equal(txb[2].n, 1);
+	tx_clear();
+	/* No local binding: nowhere to go. */
+	v.n_local = 0;
+	r = bum_flood_decap(&w, &v, frame(in, sizeof(in)));
+	assert_false(r.flooded);
+	assert_int_equal(drops[VTEP_DROP_FLOOD_NO_TARGET], 1);
+}
+
+/* A full TX buffer is flushed through the worker before the next copy. */
+static void
+test_flood_full_txbuf_flushed(void **state)
+{
+	struct bum_vni v;
+	struct bum_worker w = worker(&v, 0);
+	struct bum_bucket bucket = { 0 };
+	uint8_t in[64];
+
+	(void)state;
+	add_binding(&v, 2, VTEP_VLAN_NONE);
+	flush_frees = false;                  /* the slots below hold no mbuf */
+	txb[2].n = BUM_TXBUF;
+	inner_build(in, sizeof(in), 6);
+	bum_flood_access(&w, &v, remotes, &bucket, frame(in, sizeof(in)), 1, VTEP_VLAN_NONE);
+	assert_int_equal(flushes[2], 1);
+	assert_int_equal(txb[2].n, 1);
+	tx_clear();
+}
+
+static void
+test_storm_bucket(void **state)
+{
+	struct bum_vni v = { .limit_pps = 10, .limit_burst = 2 };
+	struct bum_bucket b = { 0 };
+	uint64_t t = 5 * TSC_HZ;
+
+	(void)state;
+	/* A new limit starts full: the burst passes, then nothing. */
+	assert_true(bum_storm_admit(&b, &v, t, TSC_HZ));
+	assert_true(bum_storm_admit(&b, &v, t, TSC_HZ));
+	assert_false(bum_storm_admit(&b, &v, t, TSC_HZ));
+	/* A tenth of a second at 10 pps is one frame. */
+	t += TSC_HZ / 10;
+	assert_true(bum_storm_admit(&b, &v, t, TSC_HZ));
+	assert_false(bum_storm_admit(&b, &v, t, TSC_HZ));
+	/* A long silence refills to the burst, not beyond. */
+	t += 3600 * (uint64_t)TSC_HZ;
+	assert_true(bum_storm_admit(&b, &v, t, TSC_HZ));
+	assert_true(bum_storm_admit(&b, &v, t, TSC_HZ));
+	assert_false(bum_storm_admit(&b, &v, t, TSC_HZ));
+	/* A changed limit starts full again. */
+	v.limit_pps = 20;
+	assert_true(bum_storm_admit(&b, &v, t, TSC_HZ));
+}
+
+static void
+test_flood_access_storm_drops(void **state)
+{
+	struct bum_vni v;
+	struct bum_worker w = worker(&v, 1);
+	struct bum_bucket bucket = { 0 };
+	unsigned passed = 0, stormed = 0;
+	uint8_t in[64];
+
+	(void)state;
+	add_binding(&v, 2, VTEP_VLAN_NONE);
+	v.limit_pps = 100;
+	v.limit_burst = 5;
+	w.tsc = 7 * TSC_HZ;
+	inner_build(in, sizeof(in), 7);
+	for (unsigned i = 0; i < 20; i++) {
+		struct bum_counts r = bum_flood_access(&w, &v, remotes, &bucket,
+							frame(in, sizeof(in)), 1, VTEP_VLAN_NONE);
+
+		passed += r.flooded;
+		stormed += r.storm;
+		assert_true(r.flooded != r.storm);
+		tx_clear();
+	}
+	assert_int_equal(passed, 5);
+	assert_int_equal(stormed, 15);
+	assert_int_equal(drops[VTEP_DROP_BUM_STORM], 15);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, mark_pools, no_leak)
 
 int
@@ -640,6 +942,14 @@ main(void)
 		T(test_replicate_empty_copy_pool),
 		T(test_copy_independent_writable),
 		T(test_copy_pool_empty),
+		T(test_flood_access_split_horizon),
+		T(test_flood_access_unresolved_skipped),
+		T(test_flood_access_no_target),
+		T(test_flood_access_two_rounds),
+		T(test_flood_decap_local_only),
+		T(test_flood_full_txbuf_flushed),
+		T(test_storm_bucket),
+		T(test_flood_access_storm_drops),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -139,7 +139,9 @@ test_full_file_sets_every_field(void **state)
 	assert_int_equal(v->mac_limit, 4096);
 	assert_int_equal(v->ageing, 0);
 	assert_true(v->inner_vlan_accept);
+	assert_int_equal(v->bum_limit_pps, 5000);
 	assert_false(c->vnis[1].inner_vlan_accept);
+	assert_int_equal(c->vnis[1].bum_limit_pps, 0);
 	v = &c->vnis[1];
 	assert_int_equal(v->vni, 16777215);
 	assert_int_equal(v->n_access, 2);

@@ -194,10 +194,10 @@ start_state_is_published(void **state)
 	assert_int_equal(snap->n_vnis, 1);
 	v = dp_vni_find(snap, 100);
 	assert_non_null(v);
-	assert_int_equal(v->n_local, 1);
-	assert_int_equal(v->local[0].port, 1);
-	assert_int_equal(v->n_flood, 1);
-	assert_true(snap->remotes[v->flood[0]].resolved);
+	assert_int_equal(v->bum.n_local, 1);
+	assert_int_equal(v->bum.local[0].port, 1);
+	assert_int_equal(v->bum.n_flood, 1);
+	assert_true(snap->remotes[v->bum.flood[0]].resolved);
 	assert_int_equal(snap->bind[1][CTL_UNTAGGED_SLOT], 1);
 	assert_int_equal(fdb_dest_kind(fdb_dest_of(100, "02:00:00:00:00:aa")), FDB_KIND_REMOTE);
 	assert_null(dp_vni_find(snap, 200));
@@ -216,8 +216,8 @@ vni_put_creates_then_replaces(void **state)
 	assert_int_equal(ctl_vni_put(c, &v, &err), 1);
 	dv = dp_vni_find(snap, 200);
 	assert_non_null(dv);
-	assert_int_equal(dv->local[0].port, 2);
-	assert_int_equal(dv->local[0].vlan, 200);
+	assert_int_equal(dv->bum.local[0].port, 2);
+	assert_int_equal(dv->bum.local[0].vlan, 200);
 	assert_int_equal(snap->bind[2][200], (uint32_t)(dv - snap->vnis) + 1);
 	/* the same again: replaced, idempotent */
 	assert_int_equal(ctl_vni_put(c, &v, &err), 0);
@@ -362,18 +362,18 @@ remotes_are_shared_and_counted(void **state)
 	assert_int_equal(ctl_vni_del(c, 201, &err), 0);
 	/* .3 is still in 202's flood list and behind the static entry */
 	dv = dp_vni_find(snap, 202);
-	assert_int_equal(dv->n_flood, 1);
-	assert_true(snap->remotes[dv->flood[0]].resolved);
-	assert_int_equal(snap->remotes[dv->flood[0]].ip.v4, r.v4);
+	assert_int_equal(dv->bum.n_flood, 1);
+	assert_true(snap->remotes[dv->bum.flood[0]].resolved);
+	assert_int_equal(snap->remotes[dv->bum.flood[0]].ip.v4, r.v4);
 	assert_int_equal(ctl_flood_add(c, 202, &r, &err), 0);   /* already there */
 	assert_int_equal(ctl_flood_del(c, 202, &r, &err), 0);
 	assert_int_equal(ctl_flood_del(c, 202, &r, &err), -ENOENT);
-	assert_int_equal(dp_vni_find(snap, 202)->n_flood, 0);
+	assert_int_equal(dp_vni_find(snap, 202)->bum.n_flood, 0);
 	/* the static entry of VNI 100 still holds .3 */
 	assert_int_equal(fdb_dest_kind(fdb_dest_of(100, "02:00:00:00:00:aa")), FDB_KIND_REMOTE);
 	assert_int_equal(ctl_flood_add(c, 202, &r, &err), 1);
 	dv = dp_vni_find(snap, 202);
-	assert_int_equal(snap->remotes[dv->flood[0]].ip.v4, r.v4);
+	assert_int_equal(snap->remotes[dv->bum.flood[0]].ip.v4, r.v4);
 	assert_int_equal(ctl_flood_add(c, 999, &r, &err), -ENOENT);
 }
 
@@ -508,12 +508,12 @@ underlay_set_changes_live_fields_only(void **state)
 	const struct dp_vni *v = dp_vni_find(snap, 100);
 
 	(void)state;
-	assert_int_equal(snap->remotes[v->flood[0]].tmpl.hdr.ip.time_to_live, 64);
+	assert_int_equal(snap->remotes[v->bum.flood[0]].tmpl.hdr.ip.time_to_live, 64);
 	u.ttl = 9;
 	u.mtu = 1400;
 	assert_int_equal(ctl_underlay_set(c, &u, &err), 0);
 	v = dp_vni_find(snap, 100);
-	assert_int_equal(snap->remotes[v->flood[0]].tmpl.hdr.ip.time_to_live, 9);
+	assert_int_equal(snap->remotes[v->bum.flood[0]].tmpl.hdr.ip.time_to_live, 9);
 	assert_int_equal(snap->encap.ttl, 9);
 	assert_int_equal(snap->encap.mtu, 1400);
 	/* The running one again: its neighbours array was the old model's. */
@@ -903,6 +903,30 @@ stats_sum_the_workers(void **state)
 	ctl_stats_release(&s);
 }
 
+/* Storm control: each worker gets its share of the VNI's limit, with a
+ * tenth of a second of it as burst; a replaced VNI gets the new limit. */
+static void
+storm_limit_shared_by_workers(void **state)
+{
+	struct conf_access a;
+	struct vtep_ip r = ip4("198.18.0.2");
+	struct conf_vni v = vni_of(100, "vm1", CONF_VLAN_UNTAGGED, &a, &r, 1);
+	struct conf_err err;
+	const struct dp_vni *dv;
+
+	(void)state;
+	assert_int_equal(dp_vni_find(snap, 100)->bum.limit_pps, 0);
+	v.bum_limit_pps = 1001;
+	assert_int_equal(ctl_vni_put(c, &v, &err), 0);
+	dv = dp_vni_find(snap, 100);
+	assert_int_equal(dv->bum.limit_pps, (1001 + N_WORKERS - 1) / N_WORKERS);
+	assert_int_equal(dv->bum.limit_burst, dv->bum.limit_pps / 10);
+	v.bum_limit_pps = 3;
+	assert_int_equal(ctl_vni_put(c, &v, &err), 0);
+	dv = dp_vni_find(snap, 100);
+	assert_int_equal(dv->bum.limit_burst, 1);
+}
+
 /* The busy ratio is that of the last interval, per worker, not since
  * start; the gauges count neighbours by state and the learn ring. */
 static void
@@ -950,6 +974,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(start_state_is_published, setup, teardown),
 		cmocka_unit_test_setup_teardown(stats_busy_ratio_and_gauges, setup, teardown),
+		cmocka_unit_test_setup_teardown(storm_limit_shared_by_workers, setup, teardown),
 		cmocka_unit_test_setup_teardown(vni_put_creates_then_replaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(vni_put_binding_conflict_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(vni_put_refuses_unknown_port_with_the_rules_words, setup,
