@@ -38,6 +38,7 @@ static const struct field vni_fields[] = {
 	{ "remotes", "remotes", K_LIST }, { "group", "group", K_STR },
 	{ "learning", "learning", K_BOOL }, { "mac_limit", "mac_limit", K_NUM },
 	{ "ageing", "ageing", K_NUM },    { "inner_vlan", "inner_vlan", K_STR },
+	{ "bum_limit_pps", "bum_limit_pps", K_NUM },
 };
 
 static const struct field fdb_fields[] = {

@@ -85,7 +85,7 @@ _vtepctl()
 	local fields= fixed=0
 	case "$noun $verb" in
 	"vni add"|"vni set")
-		fields="access vlan flood remote remotes group learning mac_limit ageing inner_vlan"
+		fields="access vlan flood remote remotes group learning mac_limit ageing inner_vlan bum_limit_pps"
 		fixed=1 ;;
 	"fdb add") fields="remote port vlan"; fixed=2 ;;
 	"underlay set") fields="ttl tos df ecn source_ports mtu" ;;

@@ -173,7 +173,8 @@ help(const char *noun)
 		printf("\nFields of vni add and set, in the API's words (docs/CONFIG.md):\n"
 		       "  access PORT [vlan VLAN]   a binding; repeat for several\n"
 		       "  flood head-end|multicast, remote IP (repeat; \"none\": an empty list),\n"
-		       "  group IP, learning on|off, mac_limit N, ageing S, inner_vlan drop|accept\n"
+		       "  group IP, learning on|off, mac_limit N, ageing S, inner_vlan drop|accept,\n"
+		       "  bum_limit_pps N\n"
 		       "  vni set: FIELD none takes a field back to its default\n");
 	if (noun == NULL) {
 		t = vtepctl_table_new(2, NULL);

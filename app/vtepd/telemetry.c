@@ -534,6 +534,7 @@ vni_one_fn(struct ctl *c, void *arg)
 	box_u64(&top, "mac_limit", v->mac_limit);
 	box_u64(&top, "ageing", v->ageing);
 	box_str(&top, "inner_vlan", v->inner_vlan_accept ? "accept" : "drop");
+	box_u64(&top, "bum_limit_pps", v->bum_limit_pps);
 	box_err(&top, box_dict(&sub, NULL));
 	if (vs != NULL) {
 		for (unsigned k = 0; k < CTL_VNI_CTR_MAX; k++)

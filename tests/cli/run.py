@@ -339,7 +339,7 @@ def completion_matches_help(ctx):
     check("--dry-run" in complete(["vtepctl", "config", "apply", "--"]), "config apply options")
     fields = complete(["vtepctl", "vni", "add", "300", ""])
     for w in ("access", "vlan", "flood", "remote", "group", "learning", "mac_limit",
-              "ageing", "inner_vlan"):
+              "ageing", "inner_vlan", "bum_limit_pps"):
         check(w in fields, "vni add: field %s not offered (%s)", w, fields)
     check(complete(["vtepctl", "vni", "set", "300", "access", "vm1", ""]) == fields,
           "fields after a pair")
@@ -401,7 +401,7 @@ def health_table_and_json(ctx):
 
 
 VNI_HEAD = ["VNI", "ACCESS", "FLOOD", "REMOTES", "GROUP", "LEARNING", "MAC_LIMIT", "AGEING",
-            "INNER_VLAN"]
+            "INNER_VLAN", "BUM_LIMIT_PPS"]
 
 
 @test
@@ -412,10 +412,11 @@ def vni_list_table_and_json(ctx):
         rows = parse_table(c.run("vni", "list")[0], VNI_HEAD, "vni list")
         check(rows == [
             {"VNI": "100", "ACCESS": "vm1", "FLOOD": "head-end", "REMOTES": R2, "GROUP": "-",
-             "LEARNING": "on", "MAC_LIMIT": "0", "AGEING": "300", "INNER_VLAN": "drop"},
+             "LEARNING": "on", "MAC_LIMIT": "0", "AGEING": "300", "INNER_VLAN": "drop",
+             "BUM_LIMIT_PPS": "0"},
             {"VNI": "101", "ACCESS": "vm2.10", "FLOOD": "head-end", "REMOTES": R2 + "," + R3,
              "GROUP": "-", "LEARNING": "on", "MAC_LIMIT": "0", "AGEING": "300",
-             "INNER_VLAN": "drop"}], "vni list rows %r", rows)
+             "INNER_VLAN": "drop", "BUM_LIMIT_PPS": "0"}], "vni list rows %r", rows)
         expect_same_json(c.run("vni", "list", "-j")[0], d.client, "/v1/vnis", "vni list")
 
 
@@ -428,7 +429,8 @@ def vni_show_table_and_json(ctx):
         f = parse_fields(c.run("vni", "show", "101")[0], "vni show")
         check(f == {"vni": "101", "access": "vm2.10", "flood": "head-end",
                     "remotes": R2 + "," + R3, "group": "-", "learning": "on",
-                    "mac_limit": "0", "ageing": "300", "inner_vlan": "drop"}, "%r", f)
+                    "mac_limit": "0", "ageing": "300", "inner_vlan": "drop",
+                    "bum_limit_pps": "0"}, "%r", f)
         expect_same_json(c.run("vni", "show", "101", "--json")[0], d.client, "/v1/vnis/101",
                          "vni show")
         _, err = c.run("vni", "show", "999", rc=1)
@@ -451,12 +453,12 @@ def vni_add_every_field(ctx):
         out, _ = c.run("--json", "vni", "add", "301", "access", "vm2", "vlan", "untagged",
                        "access", "vm1", "vlan", "31", "flood", "head-end", "remotes", R4,
                        "learning", "off", "mac_limit", "0", "ageing", "60",
-                       "inner_vlan", "accept")
+                       "inner_vlan", "accept", "bum_limit_pps", "500")
         g = d.client.get("/v1/vnis/301")
         check(out == g.raw.decode(), "--json answer %r, GET %r", out, g.raw)
         check(g.body == {"vni": 301, "access": [{"port": "vm2"}, {"port": "vm1", "vlan": 31}],
                          "remotes": [R4], "learning": False, "ageing": 60,
-                         "inner_vlan": "accept"}, "VNI 301 %r", g.body)
+                         "inner_vlan": "accept", "bum_limit_pps": 500}, "VNI 301 %r", g.body)
         # group with flood multicast: whatever the API says of it, vtepctl
         # says too, in the same words.
         args = ["vni", "add", "302", "access", "vm2", "vlan", "32", "flood", "multicast",
