@@ -527,9 +527,13 @@ vni_one_fn(struct ctl *c, void *arg)
 		box_sub(&sub, buf, &one);
 	}
 	box_sub(&top, "access", &sub);
-	box_str(&top, "flood", v->flood_mode == CONF_FLOOD_MULTICAST ? "multicast" : "head-end");
+	box_str(&top, "flood", v->flood_mode == CONF_FLOOD_MULTICAST ? "multicast" :
+		v->flood_mode == CONF_FLOOD_SERVICE_NODE ? "service-node" : "head-end");
 	if (v->flood_mode == CONF_FLOOD_MULTICAST)
 		box_str(&top, "group", vtep_ip_str(&v->group, buf, sizeof(buf)));
+	if (v->flood_mode == CONF_FLOOD_SERVICE_NODE)
+		box_str(&top, "service_node", vtep_ip_str(&v->service_node, buf, sizeof(buf)));
+	box_u64(&top, "replicator", v->replicator);
 	box_u64(&top, "learning", v->learning);
 	box_u64(&top, "mac_limit", v->mac_limit);
 	box_u64(&top, "ageing", v->ageing);

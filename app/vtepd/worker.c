@@ -180,6 +180,39 @@ flood_count(struct worker *w, const struct dp_vni *v, struct bum_counts r)
 	c->c[CTL_VNI_STORM_DROPS] += r.storm;
 }
 
+/*
+ * A replicator relays unicast between the VTEPs it serves: a frame from one
+ * to a MAC learned behind another is encapsulated again toward it.
+ */
+static void
+relay(struct worker *w, const struct dp_snap *s, const struct dp_vni *v, struct rte_mbuf *m,
+      uint64_t d, rte_be32_t from)
+{
+	uint32_t id = fdb_dest_remote_id(d);
+	const struct bum_remote *r = id < s->n_remotes ? &s->remotes[id] : NULL;
+	struct vni_ctr *c = &w->ctr.vni[v->slot];
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	enum vtep_drop why;
+
+	if (unlikely(r == NULL || !r->resolved)) {
+		drop(w, m, VTEP_DROP_NEIGH_UNRESOLVED);
+		return;
+	}
+	if (r->ip.v4 == from) {
+		drop(w, m, VTEP_DROP_SAME_BINDING);
+		return;
+	}
+	why = vtep_encap(&w->encap, &r->tmpl, m, v->vni, vtep_sport(&w->encap, vtep_flow_hash(m)),
+			 vtep_encap_qos(&w->encap, m));
+	if (unlikely(why != VTEP_DROP_NONE)) {
+		drop(w, m, why);
+		return;
+	}
+	c->c[CTL_VNI_ENCAP_PACKETS]++;
+	c->c[CTL_VNI_ENCAP_BYTES] += len;
+	bum_send(&w->bum, w->bum.underlay, m);
+}
+
 /* ---- underlay: decapsulate ---------------------------------------------- */
 
 static void
@@ -240,7 +273,10 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 		/* vtep_decap_inner() refused a source that is no unicast MAC. */
 		if (v->learning)
 			batch_add(&sb, v->vni, &eth->src_addr, nok, inf.outer_src);
-		if (v->bum.n_local > 1 && rte_is_unicast_ether_addr(&eth->dst_addr))
+		/* One binding needs no lookup, unless the VNI relays between
+		 * remotes (a replicator). */
+		if ((v->bum.n_local > 1 || v->bum.replicator) &&
+		    rte_is_unicast_ether_addr(&eth->dst_addr))
 			dslot[nok] = (int8_t)batch_add(&db, v->vni, &eth->dst_addr, nok, 0);
 		ok[nok] = m;
 		vn[nok] = v;
@@ -272,7 +308,7 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 
 		c->c[CTL_VNI_DECAP_PACKETS]++;
 		c->c[CTL_VNI_DECAP_BYTES] += rte_pktmbuf_pkt_len(m);
-		if (v->bum.n_local == 1) {
+		if (v->bum.n_local == 1 && !v->bum.replicator) {
 			bum_to_binding(&w->bum, &v->bum.local[0], m);
 			continue;
 		}
@@ -286,10 +322,15 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 				bum_to_binding(&w->bum, &b, m);
 				continue;
 			}
+			if (fdb_dest_kind(d) == FDB_KIND_REMOTE &&
+			    bum_replicates_for(&v->bum, s->remotes, src[i])) {
+				relay(w, s, v, m, d, src[i]);
+				continue;
+			}
 		}
 		/* BUM, unknown, or known as remote: lib/bum keeps it on the
-		 * access side (split horizon). */
-		flood_count(w, v, bum_flood_decap(&w->bum, &v->bum, m));
+		 * access side (split horizon), or relays it as a replicator. */
+		flood_count(w, v, bum_flood_decap(&w->bum, &v->bum, s->remotes, m, src[i]));
 	}
 	learn_post(w, &lb);
 }

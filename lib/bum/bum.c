@@ -185,29 +185,26 @@ flood_round(struct bum_worker *w, const struct bum_vni *v, struct rte_mbuf *m,
 	return br.sent;
 }
 
-struct bum_counts
-bum_flood_access(struct bum_worker *w, const struct bum_vni *v, const struct bum_remote *remotes,
-		 struct bum_bucket *bucket, struct rte_mbuf *m, uint16_t in_port, uint16_t in_vlan)
+/*
+ * Flood @m to the local bindings of @v but (in_port, in_vlan) and to its
+ * remotes but the one at @skip (0: none), and consume it.
+ */
+static struct bum_counts
+flood_all(struct bum_worker *w, const struct bum_vni *v, const struct bum_remote *remotes,
+	  struct rte_mbuf *m, uint16_t in_port, uint16_t in_vlan, rte_be32_t skip)
 {
 	const struct vtep_tmpl *tmpl[BUM_ROUND];
-	struct bum_counts r = { 0 };
-	struct vtep_qos q;
+	struct bum_counts r = { .flooded = true, .bytes = rte_pktmbuf_pkt_len(m) };
+	/* Every tunnel copy has the outer TOS and TTL of the original. */
+	struct vtep_qos q = vtep_encap_qos(w->encap, m);
 	uint32_t j, tried = 0;
 	unsigned n = 0;
 
-	if (v->limit_pps != 0 && !bum_storm_admit(bucket, v, w->tsc, w->tsc_hz)) {
-		w->drops[VTEP_DROP_BUM_STORM]++;
-		rte_pktmbuf_free(m);
-		r.storm = true;
-		return r;
-	}
-	r.flooded = true;
-	r.bytes = rte_pktmbuf_pkt_len(m);
-	/* Every tunnel copy has the outer TOS and TTL of the original. */
-	q = vtep_encap_qos(w->encap, m);
 	for (j = 0; j < v->n_flood; j++) {
 		const struct bum_remote *rem = &remotes[v->flood[j]];
 
+		if (rem->ip.v4 == skip && skip != 0)
+			continue;
 		if (unlikely(!rem->resolved)) {
 			w->drops[VTEP_DROP_NEIGH_UNRESOLVED]++;
 			continue;
@@ -237,10 +234,41 @@ bum_flood_access(struct bum_worker *w, const struct bum_vni *v, const struct bum
 }
 
 struct bum_counts
-bum_flood_decap(struct bum_worker *w, const struct bum_vni *v, struct rte_mbuf *m)
+bum_flood_access(struct bum_worker *w, const struct bum_vni *v, const struct bum_remote *remotes,
+		 struct bum_bucket *bucket, struct rte_mbuf *m, uint16_t in_port, uint16_t in_vlan)
 {
 	struct bum_counts r = { 0 };
 
+	if (v->limit_pps != 0 && !bum_storm_admit(bucket, v, w->tsc, w->tsc_hz)) {
+		w->drops[VTEP_DROP_BUM_STORM]++;
+		rte_pktmbuf_free(m);
+		r.storm = true;
+		return r;
+	}
+	return flood_all(w, v, remotes, m, in_port, in_vlan, 0);
+}
+
+bool
+bum_replicates_for(const struct bum_vni *v, const struct bum_remote *remotes, rte_be32_t from)
+{
+	if (!v->replicator)
+		return false;
+	for (uint32_t j = 0; j < v->n_flood; j++)
+		if (remotes[v->flood[j]].ip.v4 == from)
+			return true;
+	return false;
+}
+
+struct bum_counts
+bum_flood_decap(struct bum_worker *w, const struct bum_vni *v, const struct bum_remote *remotes,
+		struct rte_mbuf *m, rte_be32_t from)
+{
+	struct bum_counts r = { 0 };
+
+	/* The service node re-sends what one of its VTEPs floods to the
+	 * others, never back to the sender. */
+	if (bum_replicates_for(v, remotes, from))
+		return flood_all(w, v, remotes, m, UINT16_MAX, 0, from);
 	/* Split horizon: what came from the tunnel stays on the access side. */
 	if (v->n_local == 0) {
 		w->drops[VTEP_DROP_FLOOD_NO_TARGET]++;

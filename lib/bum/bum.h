@@ -64,7 +64,12 @@ struct bum_vni {
 	uint16_t n_local;
 	struct bum_binding local[BUM_MAX_LOCAL];
 	uint32_t n_flood;
-	const uint32_t *flood;           /**< ids of the remotes it floods to */
+	const uint32_t *flood;           /**< ids of the remotes it floods to: the flood
+					  *   list, or the service node alone */
+	/** Act as the service node of the flood list: a BUM frame from one
+	 * of its VTEPs goes on to the others, unicast from one to another
+	 * is relayed. */
+	bool replicator;
 	/** Storm control of this worker's share: frames per second and the
 	 * burst it may send at once; 0: no limit. */
 	uint32_t limit_pps, limit_burst;
@@ -149,11 +154,18 @@ struct bum_counts bum_flood_access(struct bum_worker *w, const struct bum_vni *v
 				   struct rte_mbuf *m, uint16_t in_port, uint16_t in_vlan);
 
 /**
- * Flood decapsulated @p m to every local binding of @p v (never back into
- * the tunnel: split horizon), and consume it.
+ * Flood decapsulated @p m, which remote VTEP @p from sent, and consume it:
+ * to every local binding of @p v, never back into the tunnel (split
+ * horizon); but when @p v is a replicator and @p from is in its flood
+ * list, also to every other remote of the list.
  */
 struct bum_counts bum_flood_decap(struct bum_worker *w, const struct bum_vni *v,
-				  struct rte_mbuf *m);
+				  const struct bum_remote *remotes, struct rte_mbuf *m,
+				  rte_be32_t from);
+
+/** Is @p v a replicator for the VTEP at @p from (in its flood list)? */
+bool bum_replicates_for(const struct bum_vni *v, const struct bum_remote *remotes,
+			rte_be32_t from);
 
 /**
  * Take one frame from @p b for a VNI limited to @p v->limit_pps, refilling

@@ -246,6 +246,9 @@ vnis_to_node(struct build *b, struct conf_node *root, const struct conf *c)
 		if (v->flood_mode == CONF_FLOOD_MULTICAST) {
 			add_str(b, m, "flood", "multicast");
 			add_ip(b, m, "group", &v->group);
+		} else if (v->flood_mode == CONF_FLOOD_SERVICE_NODE) {
+			add_str(b, m, "flood", "service-node");
+			add_ip(b, m, "service_node", &v->service_node);
 		} else if (v->n_remotes > 0) {
 			list = add_seq(b, m, "remotes");
 			for (j = 0; j < v->n_remotes && !b->failed; j++)
@@ -261,6 +264,8 @@ vnis_to_node(struct build *b, struct conf_node *root, const struct conf *c)
 			add_str(b, m, "inner_vlan", "accept");
 		if (v->bum_limit_pps != 0)
 			add_num(b, m, "bum_limit_pps", v->bum_limit_pps);
+		if (v->replicator)
+			add_bool(b, m, "replicator", true);
 	}
 }
 
@@ -484,9 +489,12 @@ vni_eq(const struct conf_vni *a, const struct conf_vni *b)
 	if (a->vni != b->vni || a->n_access != b->n_access || a->flood_mode != b->flood_mode ||
 	    a->n_remotes != b->n_remotes || a->learning != b->learning ||
 	    a->mac_limit != b->mac_limit || a->ageing != b->ageing ||
-	    a->inner_vlan_accept != b->inner_vlan_accept || a->bum_limit_pps != b->bum_limit_pps)
+	    a->inner_vlan_accept != b->inner_vlan_accept || a->bum_limit_pps != b->bum_limit_pps ||
+	    a->replicator != b->replicator)
 		return false;
 	if (a->flood_mode == CONF_FLOOD_MULTICAST && !ip_eq(&a->group, &b->group))
+		return false;
+	if (a->flood_mode == CONF_FLOOD_SERVICE_NODE && !ip_eq(&a->service_node, &b->service_node))
 		return false;
 	for (i = 0; i < a->n_access; i++)
 		if (strcmp(a->access[i].port, b->access[i].port) != 0 ||

@@ -82,6 +82,7 @@ struct conf_access {
 enum conf_flood_mode {
 	CONF_FLOOD_HEAD_END,             /**< a copy to each remote of the flood list */
 	CONF_FLOOD_MULTICAST,            /**< one copy to an underlay multicast group */
+	CONF_FLOOD_SERVICE_NODE,         /**< one unicast copy to a service node, which floods */
 };
 
 /** The highest bum_limit_pps: more than a core floods anyway. */
@@ -100,6 +101,10 @@ struct conf_vni {
 	uint32_t ageing;                 /**< seconds, default 300, 0: never */
 	bool inner_vlan_accept;          /**< "inner_vlan: accept"; default drop (RFC 7348 section 6) */
 	uint32_t bum_limit_pps;          /**< storm control of access BUM, frames/s; 0: none */
+	struct vtep_ip service_node;     /**< service-node: where BUM frames go */
+	/** head-end: act as the service node of the VTEPs in the flood list,
+	 * re-sending what one of them floods to the others (default false) */
+	bool replicator;
 };
 
 struct conf_fdb {

@@ -1294,7 +1294,7 @@ parse_vni(struct loader *l, const struct conf_node *m, const char *base, unsigne
 {
 	static const char *const keys[] = {
 		"vni", "access", "flood", "remotes", "group", "learning", "mac_limit", "ageing",
-		"inner_vlan", "bum_limit_pps", NULL,
+		"inner_vlan", "bum_limit_pps", "service_node", "replicator", NULL,
 	};
 	static const char *const vlan_modes[] = { "drop", "accept", NULL };
 	unsigned inner_vlan;
@@ -1321,21 +1321,23 @@ parse_vni(struct loader *l, const struct conf_node *m, const char *base, unsigne
 	if (rc > 0) {
 		if (strcmp(SVAL(v), "multicast") == 0)
 			vni->flood_mode = CONF_FLOOD_MULTICAST;
+		else if (strcmp(SVAL(v), "service-node") == 0)
+			vni->flood_mode = CONF_FLOOD_SERVICE_NODE;
 		else if (strcmp(SVAL(v), "head-end") != 0)
-			return fail(l, v, path, "%s is not a flood mode (head-end or multicast)",
-				    show_node(q, v));
+			return fail(l, v, path, "%s is not a flood mode (head-end, multicast or "
+				    "service-node)", show_node(q, v));
 	}
 	rc = member(l, m, base, "remotes", false, &v, path);
 	if (rc < 0)
 		return -1;
-	if (rc > 0 && vni->flood_mode == CONF_FLOOD_MULTICAST)
+	if (rc > 0 && vni->flood_mode != CONF_FLOOD_HEAD_END)
 		return fail(l, v, path, "a flood list is only valid with flood: head-end");
 	if (rc > 0 && parse_remotes(l, v, path, vi) < 0)
 		return -1;
 	rc = member(l, m, base, "group", vni->flood_mode == CONF_FLOOD_MULTICAST, &v, path);
 	if (rc < 0)
 		return -1;
-	if (rc > 0 && vni->flood_mode == CONF_FLOOD_HEAD_END)
+	if (rc > 0 && vni->flood_mode != CONF_FLOOD_MULTICAST)
 		return fail(l, v, path, "a group is only valid with flood: multicast");
 	if (rc > 0) {
 		if (get_ip(l, v, path, &vni->group) < 0)
@@ -1343,6 +1345,22 @@ parse_vni(struct loader *l, const struct conf_node *m, const char *base, unsigne
 		if (ip_host(&vni->group) >> 28 != 0xe)
 			return fail(l, v, path, "%s is not a multicast group (224.0.0.0/4)",
 				    ip_str(s, &vni->group));
+	}
+	rc = member(l, m, base, "service_node", vni->flood_mode == CONF_FLOOD_SERVICE_NODE, &v,
+		    path);
+	if (rc < 0)
+		return -1;
+	if (rc > 0 && vni->flood_mode != CONF_FLOOD_SERVICE_NODE)
+		return fail(l, v, path, "a service node is only valid with flood: service-node");
+	if (rc > 0 && (get_ip(l, v, path, &vni->service_node) < 0 ||
+		       check_host(l, v, path, &vni->service_node) < 0))
+		return -1;
+	if (field_bool(l, m, base, "replicator", false, &vni->replicator) < 0)
+		return -1;
+	if (vni->replicator && vni->flood_mode != CONF_FLOOD_HEAD_END) {
+		member(l, m, base, "replicator", false, &v, path);
+		return fail(l, v, path, "a replicator floods to its flood list: only valid with "
+			    "flood: head-end");
 	}
 	if (field_bool(l, m, base, "learning", true, &vni->learning) < 0 ||
 	    field_u32(l, m, base, "mac_limit", 0, UINT32_MAX, 0, &vni->mac_limit) < 0 ||

@@ -93,6 +93,21 @@ ctl_vmap_of_conf(struct vmap *m, const struct conf *cf)
 
 /* ---- remotes ------------------------------------------------------------- */
 
+/*
+ * Where a VNI floods to: its flood list (head-end), or its service node,
+ * a list of one. Both hold the remotes they name.
+ */
+static const struct vtep_ip *
+flood_targets(const struct conf_vni *v, unsigned *n)
+{
+	if (v->flood_mode == CONF_FLOOD_SERVICE_NODE) {
+		*n = 1;
+		return &v->service_node;
+	}
+	*n = v->n_remotes;
+	return v->remotes;
+}
+
 static uint32_t
 rhash_slot(const struct ctl *c, rte_be32_t ip)
 {
@@ -315,9 +330,12 @@ ctl_refs_recount(struct ctl *c)
 	for (i = 0; i < c->n_remotes; i++)
 		c->remotes[i].refs = 0;
 	fdb_walk(c->fdb, count_fdb_ref, c);
-	for (i = 0; i < cf->n_vnis; i++)
-		for (j = 0; j < cf->vnis[i].n_remotes; j++) {
-			const struct vtep_ip *ip = &cf->vnis[i].remotes[j];
+	for (i = 0; i < cf->n_vnis; i++) {
+		unsigned n;
+		const struct vtep_ip *targets = flood_targets(&cf->vnis[i], &n);
+
+		for (j = 0; j < n; j++) {
+			const struct vtep_ip *ip = &targets[j];
 			int id = remote_find(c, ip);
 			uint32_t k;
 
@@ -332,6 +350,7 @@ ctl_refs_recount(struct ctl *c)
 			if (id >= 0)
 				c->remotes[id].refs++;
 		}
+	}
 	for (i = 0; i < c->n_remotes; i++)
 		if (c->remotes[i].state == REMOTE_USED && c->remotes[i].refs == 0) {
 			c->remotes[i].refs = 1;
@@ -517,6 +536,8 @@ snap_build(struct ctl *c)
 		struct dp_vni *v = &s->vnis[i];
 		uint32_t h = (cv->vni * 0x9e3779b1u) & s->vni_mask;
 		int slot = slot_find(c, cv->vni);
+		const struct vtep_ip *targets;
+		unsigned n_targets;
 		uint32_t *flood;
 
 		if (slot < 0)
@@ -550,11 +571,13 @@ snap_build(struct ctl *c)
 			s->bind[pt->id][vs] = i + 1;
 		}
 
-		flood = calloc(cv->n_remotes ? cv->n_remotes : 1, sizeof(*flood));
+		targets = flood_targets(cv, &n_targets);
+		flood = calloc(n_targets ? n_targets : 1, sizeof(*flood));
 		if (flood == NULL)
 			goto fail;
-		for (j = 0; j < cv->n_remotes; j++) {
-			int id = remote_find(c, &cv->remotes[j]);
+		v->bum.replicator = cv->replicator;
+		for (j = 0; j < n_targets; j++) {
+			int id = remote_find(c, &targets[j]);
 
 			if (id >= 0)
 				flood[v->bum.n_flood++] = (uint32_t)id;
@@ -730,7 +753,8 @@ static_del(struct ctl *c, const struct conf_fdb *e)
 static int
 vni_enter(struct ctl *c, const struct conf_vni *old, const struct conf_vni *nv)
 {
-	unsigned j;
+	const struct vtep_ip *nt, *ot = NULL;
+	unsigned j, n_nt, n_ot = 0;
 	int rc;
 
 	rc = fdb_vni_set(c->fdb, nv->vni, nv->mac_limit, nv->ageing);
@@ -738,16 +762,19 @@ vni_enter(struct ctl *c, const struct conf_vni *old, const struct conf_vni *nv)
 		return rc;
 	if (old == NULL && slot_find(c, nv->vni) < 0 && slot_alloc(c, nv->vni) < 0)
 		return -ENOSPC;
-	for (j = 0; j < nv->n_remotes; j++)
-		if (old == NULL || !ip_in(old->remotes, old->n_remotes, &nv->remotes[j])) {
-			rc = remote_hold(c, &nv->remotes[j]);
+	nt = flood_targets(nv, &n_nt);
+	if (old != NULL)
+		ot = flood_targets(old, &n_ot);
+	for (j = 0; j < n_nt; j++)
+		if (old == NULL || !ip_in(ot, n_ot, &nt[j])) {
+			rc = remote_hold(c, &nt[j]);
 			if (rc < 0)
 				return rc;
 		}
 	if (old != NULL) {
-		for (j = 0; j < old->n_remotes; j++)
-			if (!ip_in(nv->remotes, nv->n_remotes, &old->remotes[j]))
-				remote_drop(c, &old->remotes[j]);
+		for (j = 0; j < n_ot; j++)
+			if (!ip_in(nt, n_nt, &ot[j]))
+				remote_drop(c, &ot[j]);
 		/* Learned entries behind bindings it no longer has, or all of
 		 * them when it stops learning, go. */
 		if (!access_eq(old, nv) || (old->learning && !nv->learning))
@@ -759,11 +786,12 @@ vni_enter(struct ctl *c, const struct conf_vni *old, const struct conf_vni *nv)
 static void
 vni_leave(struct ctl *c, const struct conf_vni *old)
 {
-	unsigned j;
+	unsigned j, n;
+	const struct vtep_ip *targets = flood_targets(old, &n);
 
 	fdb_flush(c->fdb, old->vni, FDB_FLUSH_LEARNED | FDB_FLUSH_STATIC);
-	for (j = 0; j < old->n_remotes; j++)
-		remote_drop(c, &old->remotes[j]);
+	for (j = 0; j < n; j++)
+		remote_drop(c, &targets[j]);
 	fdb_vni_set(c->fdb, old->vni, 0, 300);
 	slot_free(c, old->vni);
 }
@@ -774,6 +802,7 @@ ctl_vni_same(const struct conf_vni *a, const struct conf_vni *b)
 	unsigned j;
 
 	if (a->flood_mode != b->flood_mode || !vtep_ip_eq(&a->group, &b->group) ||
+	    !vtep_ip_eq(&a->service_node, &b->service_node) || a->replicator != b->replicator ||
 	    a->learning != b->learning || a->mac_limit != b->mac_limit ||
 	    a->ageing != b->ageing || a->inner_vlan_accept != b->inner_vlan_accept ||
 	    a->bum_limit_pps != b->bum_limit_pps || !access_eq(a, b) ||

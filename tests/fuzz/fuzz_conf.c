@@ -167,6 +167,11 @@ check_model(const struct conf *c)
 			FUZZ_CHECK(v->group.family == AF_INET && (g >> 28) == 14,
 				   "vnis[%u].group", i);
 			FUZZ_CHECK(v->n_remotes == 0, "vnis[%u]: remotes with multicast", i);
+		} else if (v->flood_mode == CONF_FLOOD_SERVICE_NODE) {
+			FUZZ_CHECK(ip4_unicast(&v->service_node) &&
+				   v->service_node.v4 != u->address.v4, "vnis[%u].service_node", i);
+			FUZZ_CHECK(v->n_remotes == 0 && !v->replicator,
+				   "vnis[%u]: remotes or replicator with service-node", i);
 		} else {
 			FUZZ_CHECK(v->flood_mode == CONF_FLOOD_HEAD_END, "vnis[%u].flood %d", i,
 				   v->flood_mode);

@@ -358,6 +358,7 @@ def vni_expected(api):
         "ageing": api.get("ageing", 300),
         "inner_vlan": api.get("inner_vlan", "drop"),
         "bum_limit_pps": api.get("bum_limit_pps", 0),
+        "replicator": int(api.get("replicator", False)),
         "remotes": api.get("remotes", []),
         "remotes_total": len(api.get("remotes", [])),
         "remotes_truncated": 0,

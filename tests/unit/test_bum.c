@@ -834,7 +834,7 @@ test_flood_decap_local_only(void **state)
 	add_binding(&v, 1, VTEP_VLAN_NONE);
 	add_binding(&v, 2, 30);
 	inner_build(in, sizeof(in), 5);
-	r = bum_flood_decap(&w, &v, frame(in, sizeof(in)));
+	r = bum_flood_decap(&w, &v, remotes, frame(in, sizeof(in)), 0);
 	assert_true(r.flooded);
 	assert_int_equal(r.local, 2);
 	assert_int_equal(r.tunnel, 0);
@@ -845,9 +845,51 @@ test_flood_decap_local_only(void **state)
 	tx_clear();
 	/* No local binding: nowhere to go. */
 	v.n_local = 0;
-	r = bum_flood_decap(&w, &v, frame(in, sizeof(in)));
+	r = bum_flood_decap(&w, &v, remotes, frame(in, sizeof(in)), 0);
 	assert_false(r.flooded);
 	assert_int_equal(drops[VTEP_DROP_FLOOD_NO_TARGET], 1);
+}
+
+/* A replicator re-sends what one VTEP of its flood list floods to the
+ * others and its local bindings, never back to the sender; from a VTEP
+ * not in the list, local only (split horizon). */
+static void
+test_flood_decap_replicator(void **state)
+{
+	struct bum_vni v;
+	struct bum_worker w = worker(&v, 3);
+	uint8_t in[72];
+	struct bum_counts r;
+	rte_be32_t from = rte_cpu_to_be_32(REMOTE_IP + 1);
+
+	(void)state;
+	add_binding(&v, 1, VTEP_VLAN_NONE);
+	v.replicator = true;
+	inner_build(in, sizeof(in), 8);
+	assert_true(bum_replicates_for(&v, remotes, from));
+	r = bum_flood_decap(&w, &v, remotes, frame(in, sizeof(in)), from);
+	assert_int_equal(r.local, 1);
+	assert_int_equal(r.tunnel, 2);
+	assert_int_equal(txb[UPLINK].n, 2);
+	check_tunnel(txb[UPLINK].pkts[0], REMOTE_IP + 0, in, sizeof(in));
+	check_tunnel(txb[UPLINK].pkts[1], REMOTE_IP + 2, in, sizeof(in));
+	assert_int_equal(txb[1].n, 1);
+	tx_clear();
+	/* Not one of its VTEPs: only the local side. */
+	from = rte_cpu_to_be_32(REMOTE_IP + 7);
+	assert_false(bum_replicates_for(&v, remotes, from));
+	r = bum_flood_decap(&w, &v, remotes, frame(in, sizeof(in)), from);
+	assert_int_equal(r.tunnel, 0);
+	assert_int_equal(r.local, 1);
+	assert_int_equal(txb[UPLINK].n, 0);
+	tx_clear();
+	/* Not a replicator: the sender in the list changes nothing. */
+	v.replicator = false;
+	from = rte_cpu_to_be_32(REMOTE_IP + 1);
+	assert_false(bum_replicates_for(&v, remotes, from));
+	r = bum_flood_decap(&w, &v, remotes, frame(in, sizeof(in)), from);
+	assert_int_equal(r.tunnel, 0);
+	tx_clear();
 }
 
 /* A full TX buffer is flushed through the worker before the next copy. */
@@ -947,6 +989,7 @@ main(void)
 		T(test_flood_access_no_target),
 		T(test_flood_access_two_rounds),
 		T(test_flood_decap_local_only),
+		T(test_flood_decap_replicator),
 		T(test_flood_full_txbuf_flushed),
 		T(test_storm_bucket),
 		T(test_flood_access_storm_drops),

@@ -122,7 +122,7 @@ test_full_file_sets_every_field(void **state)
 	assert_ip(&u->neighbors[1].ip, "198.18.0.254");
 	assert_mac(u->neighbors[1].mac, "02:aa:bb:cc:dd:fe");
 
-	assert_int_equal(c->n_vnis, 3);
+	assert_int_equal(c->n_vnis, 5);
 	v = &c->vnis[0];
 	assert_int_equal(v->vni, 100);
 	assert_int_equal(v->n_access, 2);
@@ -163,6 +163,15 @@ test_full_file_sets_every_field(void **state)
 	assert_int_equal(v->flood_mode, CONF_FLOOD_HEAD_END);
 	assert_true(v->learning);
 	assert_int_equal(v->ageing, 300);
+	assert_false(v->replicator);
+	v = &c->vnis[3];
+	assert_int_equal(v->flood_mode, CONF_FLOOD_SERVICE_NODE);
+	assert_ip(&v->service_node, "203.0.113.9");
+	assert_int_equal(v->n_remotes, 0);
+	v = &c->vnis[4];
+	assert_int_equal(v->flood_mode, CONF_FLOOD_HEAD_END);
+	assert_true(v->replicator);
+	assert_int_equal(v->n_remotes, 2);
 
 	assert_int_equal(c->n_fdb, 4);
 	assert_int_equal(c->fdb[0].vni, 100);

@@ -927,6 +927,42 @@ storm_limit_shared_by_workers(void **state)
 	assert_int_equal(dv->bum.limit_burst, 1);
 }
 
+/* A service-node VNI floods to its service node alone, which it holds as
+ * a remote; a replicator's flag reaches the snapshot; switching modes
+ * moves the references. */
+static void
+service_node_and_replicator(void **state)
+{
+	struct conf_access a;
+	struct vtep_ip r = ip4("198.18.0.2");
+	struct conf_vni v = vni_of(100, "vm1", CONF_VLAN_UNTAGGED, &a, &r, 1);
+	struct conf_err err;
+	const struct dp_vni *dv;
+
+	(void)state;
+	v.replicator = true;
+	assert_int_equal(ctl_vni_put(c, &v, &err), 0);
+	dv = dp_vni_find(snap, 100);
+	assert_true(dv->bum.replicator);
+	assert_int_equal(dv->bum.n_flood, 1);
+	v.replicator = false;
+	v.flood_mode = CONF_FLOOD_SERVICE_NODE;
+	v.remotes = NULL;
+	v.n_remotes = 0;
+	v.service_node = ip4("198.18.0.3");
+	assert_int_equal(ctl_vni_put(c, &v, &err), 0);
+	dv = dp_vni_find(snap, 100);
+	assert_false(dv->bum.replicator);
+	assert_int_equal(dv->bum.n_flood, 1);
+	assert_int_equal(snap->remotes[dv->bum.flood[0]].ip.v4, v.service_node.v4);
+	assert_true(snap->remotes[dv->bum.flood[0]].resolved);
+	/* Back to head-end with no list: nothing to flood to. */
+	v.flood_mode = CONF_FLOOD_HEAD_END;
+	memset(&v.service_node, 0, sizeof(v.service_node));
+	assert_int_equal(ctl_vni_put(c, &v, &err), 0);
+	assert_int_equal(dp_vni_find(snap, 100)->bum.n_flood, 0);
+}
+
 /* The busy ratio is that of the last interval, per worker, not since
  * start; the gauges count neighbours by state and the learn ring. */
 static void
@@ -975,6 +1011,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(start_state_is_published, setup, teardown),
 		cmocka_unit_test_setup_teardown(stats_busy_ratio_and_gauges, setup, teardown),
 		cmocka_unit_test_setup_teardown(storm_limit_shared_by_workers, setup, teardown),
+		cmocka_unit_test_setup_teardown(service_node_and_replicator, setup, teardown),
 		cmocka_unit_test_setup_teardown(vni_put_creates_then_replaces, setup, teardown),
 		cmocka_unit_test_setup_teardown(vni_put_binding_conflict_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(vni_put_refuses_unknown_port_with_the_rules_words, setup,
