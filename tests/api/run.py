@@ -11,7 +11,6 @@ Exit status: 0 pass, 1 fail, 77 skip (meson's skip code).
 """
 
 import argparse
-import copy
 import json
 import os
 import random
@@ -27,9 +26,12 @@ import urllib.error
 # No __pycache__ in the source tree.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# tests/ last: its folders must not shadow the modules above.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import yaml  # noqa: E402
 
+from testrun import run_test  # noqa: E402
 from apitest import (  # noqa: E402
     BODY_LIMIT, OPENAPI, R2, R3, R4, ROUTES_DEF, SRC, TESTS, TOKEN, Client, Daemon,
     TestFailure, check, expect_error, free_port, reap_stale, spec, test,
@@ -1223,21 +1225,9 @@ def main():
             print("SKIP %s: needs root (DPDK's runtime directory)" % a.name)
             return 77
         reap_stale()
-    t0 = time.monotonic()
-    try:
-        TESTS[a.name](Ctx(a.name, os.path.abspath(a.vtepd) if a.vtepd else None, a.build))
-    except Skip as e:
-        print("SKIP %s: %s" % (a.name, e))
-        return 77
-    except TestFailure as e:
-        print("FAIL %s: %s" % (a.name, e))
-        return 1
-    except Exception:
-        traceback.print_exc()
-        print("FAIL %s: the harness raised" % a.name)
-        return 1
-    print("PASS %s (%.1f s)" % (a.name, time.monotonic() - t0))
-    return 0
+    vtepd = os.path.abspath(a.vtepd) if a.vtepd else None
+    return run_test(a.name, lambda: TESTS[a.name](Ctx(a.name, vtepd, a.build)), (TestFailure,),
+                    (Skip,))
 
 
 if __name__ == "__main__":

@@ -23,12 +23,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 # No __pycache__ in the source tree.
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "api"))
+# tests/ last: its folders must not shadow the modules above.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testrun import run_test  # noqa: E402
 
 import yaml  # noqa: E402
 
@@ -1233,22 +1235,9 @@ def main():
             print("SKIP %s: needs root (DPDK's runtime directory)" % a.name)
             return 77
         reap_stale()
-    t0 = time.monotonic()
-    try:
-        TESTS[a.name](Ctx(a.name, os.path.abspath(a.vtepctl),
-                          os.path.abspath(a.vtepd) if a.vtepd else None, a.build))
-    except Skip as e:
-        print("SKIP %s: %s" % (a.name, e))
-        return 77
-    except TestFailure as e:
-        print("FAIL %s: %s" % (a.name, e))
-        return 1
-    except Exception:
-        traceback.print_exc()
-        print("FAIL %s: the harness raised" % a.name)
-        return 1
-    print("PASS %s (%.1f s)" % (a.name, time.monotonic() - t0))
-    return 0
+    ctx = Ctx(a.name, os.path.abspath(a.vtepctl), os.path.abspath(a.vtepd) if a.vtepd else None,
+              a.build)
+    return run_test(a.name, lambda: TESTS[a.name](ctx), (TestFailure,), (Skip,))
 
 
 if __name__ == "__main__":

@@ -18,12 +18,13 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
-import traceback
 
 # No __pycache__ in the source tree.
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# tests/ last: its folders must not shadow the modules above.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testrun import run_test  # noqa: E402
 
 from pkt import (  # noqa: E402
     BCAST, LOCAL_IP, NEIGH_MAC, R2, R3, R4,
@@ -568,18 +569,8 @@ def main():
             print("FAIL %s: tshark is not installed" % a.name)
             return 1
         reap_stale()
-    t0 = time.monotonic()
-    try:
-        fn(Ctx(a.name, os.path.abspath(a.vtepd), a.build))
-    except TestFailure as e:
-        print("FAIL %s: %s" % (a.name, e))
-        return 1
-    except Exception:
-        traceback.print_exc()
-        print("FAIL %s: the harness raised" % a.name)
-        return 1
-    print("PASS %s (%.1f s)" % (a.name, time.monotonic() - t0))
-    return 0
+    return run_test(a.name, lambda: fn(Ctx(a.name, os.path.abspath(a.vtepd), a.build)),
+                    (TestFailure,), ())
 
 
 if __name__ == "__main__":

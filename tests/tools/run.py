@@ -33,7 +33,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 
 # No __pycache__ in the source tree.
 sys.dont_write_bytecode = True
@@ -41,6 +40,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(SRC, "tests", "api"))
 sys.path.insert(0, os.path.join(SRC, "tests", "pkt"))
+# tests/ last: its folders must not shadow the modules above.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testrun import run_test  # noqa: E402
 
 import apitest  # noqa: E402
 from apitest import R2, R3, R4, Daemon, TestFailure, check, reap_stale  # noqa: E402
@@ -979,21 +981,9 @@ def main():
         print("SKIP %s: needs root (DPDK's runtime directory, hugepages)" % a.name)
         return 77
     reap_stale()
-    t0 = time.monotonic()
-    try:
-        TESTS[a.name][0](Ctx(a.name, os.path.abspath(a.vtepd), a.build))
-    except Skip as e:
-        print("SKIP %s: %s" % (a.name, e))
-        return 77
-    except (TestFailure, pkt.TestFailure) as e:
-        print("FAIL %s: %s" % (a.name, e))
-        return 1
-    except Exception:
-        traceback.print_exc()
-        print("FAIL %s: the harness raised" % a.name)
-        return 1
-    print("PASS %s (%.1f s)" % (a.name, time.monotonic() - t0))
-    return 0
+    ctx = Ctx(a.name, os.path.abspath(a.vtepd), a.build)
+    return run_test(a.name, lambda: TESTS[a.name][0](ctx), (TestFailure, pkt.TestFailure),
+                    (Skip,))
 
 
 if __name__ == "__main__":
