@@ -214,3 +214,62 @@ def flood_over_a_burst_of_remotes_counted(ctx):
         check_counters(c, {"vni.100.flood_packets": 1, "vni.100.flood_copies": 40,
                            "vni.100.encap_packets": 40})
         check_drops(c, {})
+
+
+@test()
+def api_flood_mode_changes_lose_nothing_on_other_vnis(ctx):
+    """VNI 200 goes round its flood modes over PUT /v1/vnis/200 (head-end,
+    service-node, replicator, storm-limited) while a fixed count of frames
+    on VNI 100 streams: all of them arrive. Then VNI 200 floods the way its
+    last mode says. Counted, not timed."""
+    import threading
+    n_frames = 5000
+    modes = [
+        {"flood": "head-end", "remotes": [R2, R3]},
+        {"flood": "service-node", "service_node": R3},
+        {"flood": "head-end", "remotes": [R2, R3], "replicator": True},
+        {"flood": "head-end", "remotes": [R2], "bum_limit_pps": 1000},
+    ]
+    with ctx.lab(access=("acc", "acc2")) as lab:
+        _start(lab, vni_yaml(100, [("acc", "untagged")]) + vni_yaml(200, [("acc2", "untagged")]),
+               fdb=fdb_remote(100, VM_B, R2))
+        frames = [inner_frame(VM_B, VM_A, 80, sport=1000 + i % 64, seed=i % 7)
+                  for i in range(64)]
+        errors = []
+
+        def stream():
+            try:
+                for i in range(n_frames):
+                    lab.send("acc", frames[i % 64])
+                    if i % 200 == 199:
+                        time.sleep(0.02)
+            except Exception as e:  # reported below, after the join
+                errors.append(e)
+
+        t = threading.Thread(target=stream)
+        t.start()
+        rounds = 0
+        try:
+            while t.is_alive() or rounds < 2:
+                for m in modes:
+                    lab.api("PUT", "/v1/vnis/200", dict(m, access=[{"port": "acc2"}]),
+                            expect=200)
+                rounds += 1
+        finally:
+            t.join(120)
+        if errors:
+            raise TestFailure("sending failed: %s" % errors[0])
+        lab.wait_rx("acc", n_frames, timeout=60)
+        lab.api("PUT", "/v1/vnis/200", dict(modes[1], access=[{"port": "acc2"}]), expect=200)
+        bcast = inner_frame("ff:ff:ff:ff:ff:ff", VM_A, 90, seed=9)
+        lab.send("acc2", bcast)
+        lab.wait_rx("acc2", 1)
+        lab.wait_out("uplink", n_frames + 1)
+        c = lab.stop()
+        up = lab.out("uplink")
+        check_count("underlay output", up, n_frames + 1)
+        check_encap("VNI 200's broadcast, to its service node", up[-1], bcast, 200, R3)
+        check_counters(c, {"vni.100.encap_packets": n_frames, "port.acc.rx_packets": n_frames})
+        check_drops(c, {})
+        print("%d frames on VNI 100, %d rounds of %d flood modes on VNI 200" %
+              (n_frames, rounds, len(modes)))
