@@ -286,8 +286,10 @@ main(int argc, char **argv)
 	rc = run();
 out:
 	telemetry_stop(&vd);
-	vtepd_free(&vd);
+	/* Before the ports close: no request of dpdk-dumpcap to start or stop
+	 * a capture is served while they go. */
 	capture_fini();
+	vtepd_free(&vd);
 	rte_eal_cleanup();
 	return rc == 0 ? 0 : 1;
 }

@@ -118,7 +118,7 @@ void control_stats_print(struct vtepd *d, FILE *f);
  * waits for the calls in flight; the commands stay registered and answer
  * an error from then on. capture_init() after rte_eal_init() lets
  * dpdk-dumpcap attach (not to an EAL without shared files);
- * capture_fini() before rte_eal_cleanup(). */
+ * capture_fini() once the workers stopped, before the ports close. */
 int telemetry_start(struct vtepd *d);
 void telemetry_stop(struct vtepd *d);
 void capture_init(void);
