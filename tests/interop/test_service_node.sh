@@ -142,7 +142,7 @@ counter() {
 	kill -USR1 "$VTEPD_PID"
 	for ((i = 0; i < 100; i++)); do
 		if [ "$(grep -c '^--- vtepd counters at ' "$work/vtepd.log" || true)" -gt "$n" ] &&
-		   tail -n 200 "$work/vtepd.log" | grep -q '^ctl\.snapshots '; then
+		   grep -q '^ctl\.snapshots ' <<<"$(tail -n 200 "$work/vtepd.log")"; then
 			awk -v k="$name" '/^--- vtepd counters at /{v=""} $1==k{v=$2} END{print v}' \
 				"$work/vtepd.log"
 			return 0
@@ -169,11 +169,14 @@ lab_wait_ping "$NS_VM1" "$VMA_IP" 20 || fail "vm1 cannot reach VM A"
 lab_wait_ping "$NS_VM1" "$VMB_IP" 20 || fail "vm1 cannot reach VM B"
 
 # Each kernel VTEP knows the other's VM behind vtepd, not behind each other.
-ip -n "$NS_HA" -d link show vxlan100 >/dev/null
-ip netns exec "$NS_HA" bridge fdb show dev vxlan100 | grep -qi "^$VMB_MAC dst $VTEP_IP" ||
-	fail "kernel VTEP A has no entry for VM B behind vtepd: $(ip netns exec "$NS_HA" bridge fdb show dev vxlan100)"
-ip netns exec "$NS_HB" bridge fdb show dev vxlan100 | grep -qi "^$VMA_MAC dst $VTEP_IP" ||
-	fail "kernel VTEP B has no entry for VM A behind vtepd: $(ip netns exec "$NS_HB" bridge fdb show dev vxlan100)"
+# (The table is read whole first: grep -q in a pipe would stop early and,
+# with pipefail, fail the pipe on SIGPIPE.)
+fdb_a=$(ip netns exec "$NS_HA" bridge fdb show dev vxlan100)
+fdb_b=$(ip netns exec "$NS_HB" bridge fdb show dev vxlan100)
+grep -qi "^$VMB_MAC dst $VTEP_IP " <<<"$fdb_a" ||
+	fail "kernel VTEP A has no entry for VM B behind vtepd: $fdb_a"
+grep -qi "^$VMA_MAC dst $VTEP_IP " <<<"$fdb_b" ||
+	fail "kernel VTEP B has no entry for VM A behind vtepd: $fdb_b"
 copies=$(counter vni.100.flood_copies)
 [ "${copies:-0}" -gt 0 ] || fail "vtepd replicated nothing (flood_copies ${copies:-none})"
 same=$(counter drop.same_binding)
