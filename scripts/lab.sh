@@ -66,7 +66,7 @@ blocks() { grep -c '^--- vtepd counters at ' "$state/vtepd.log" || true; }
 n=$(blocks)
 kill -USR1 "$VTEPD_PID"
 for ((i = 0; i < 100; i++)); do
-	[ "$(blocks)" -gt "$n" ] && tail -n 40 "$state/vtepd.log" | grep -q '^ctl\.snapshots ' && break
+	[ "$(blocks)" -gt "$n" ] && grep -q '^ctl\.snapshots ' <<<"$(tail -n 40 "$state/vtepd.log")" && break
 	sleep 0.1
 done
 echo "== vtepd's counters =="

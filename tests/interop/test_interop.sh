@@ -137,7 +137,7 @@ kill -USR1 "$VTEPD_PID"
 wait_blocks $((n + 1)) 20
 kill -USR1 "$VTEPD_PID"
 wait_blocks $((n + 2)) 20
-block $((n + 1)) | grep -q '^ctl\.snapshots ' ||
+grep -q '^ctl\.snapshots ' <<<"$(block $((n + 1)))" ||
 	fail "counter block $((n + 1)) has no ctl.snapshots: $(block $((n + 1)))"
 got=$(block $((n + 1)) | awk -v ip="neigh.$HOST2_IP" '$1 == ip { st = $2; mac = toupper($3) } END { print st, mac }')
 [ "$got" = "reachable $h2mac" ] || fail "neighbour $HOST2_IP is '$got', expected 'reachable $h2mac'"
