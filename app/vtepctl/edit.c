@@ -40,6 +40,7 @@ static const struct field vni_fields[] = {
 	{ "ageing", "ageing", K_NUM },    { "inner_vlan", "inner_vlan", K_STR },
 	{ "bum_limit_pps", "bum_limit_pps", K_NUM },
 	{ "service_node", "service_node", K_STR }, { "replicator", "replicator", K_BOOL },
+	{ "arp_suppress", "arp_suppress", K_BOOL },
 };
 
 static const struct field fdb_fields[] = {

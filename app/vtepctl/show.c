@@ -204,6 +204,7 @@ static const struct vtepctl_col vni_cols[] = {
 	COL_DEFAULT("mac_limit", "0"), COL_DEFAULT("ageing", "300"),
 	COL_DEFAULT("inner_vlan", "drop"), COL_DEFAULT("bum_limit_pps", "0"),
 	COL("service_node"), COL_DEFAULT("replicator", "off"),
+	COL_DEFAULT("arp_suppress", "off"),
 };
 
 int

@@ -85,7 +85,7 @@ _vtepctl()
 	local fields= fixed=0
 	case "$noun $verb" in
 	"vni add"|"vni set")
-		fields="access vlan flood remote remotes group learning mac_limit ageing inner_vlan bum_limit_pps service_node replicator"
+		fields="access vlan flood remote remotes group learning mac_limit ageing inner_vlan bum_limit_pps service_node replicator arp_suppress"
 		fixed=1 ;;
 	"fdb add") fields="remote port vlan"; fixed=2 ;;
 	"underlay set") fields="ttl tos df ecn source_ports mtu" ;;
@@ -100,7 +100,7 @@ _vtepctl()
 	fi
 	case $prev in
 	flood) COMPREPLY=($(compgen -W "head-end multicast service-node" -- "$cur")) ;;
-	learning|df|replicator) COMPREPLY=($(compgen -W "on off" -- "$cur")) ;;
+	learning|df|replicator|arp_suppress) COMPREPLY=($(compgen -W "on off" -- "$cur")) ;;
 	inner_vlan) COMPREPLY=($(compgen -W "drop accept" -- "$cur")) ;;
 	ecn) COMPREPLY=($(compgen -W "rfc6040 off" -- "$cur")) ;;
 	ttl|tos) COMPREPLY=($(compgen -W "inherit" -- "$cur")) ;;

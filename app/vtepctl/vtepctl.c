@@ -174,7 +174,7 @@ help(const char *noun)
 		       "  access PORT [vlan VLAN]   a binding; repeat for several\n"
 		       "  flood head-end|multicast, remote IP (repeat; \"none\": an empty list),\n"
 		       "  group IP, learning on|off, mac_limit N, ageing S, inner_vlan drop|accept,\n"
-		       "  bum_limit_pps N, service_node IP, replicator on|off\n"
+		       "  bum_limit_pps N, service_node IP, replicator on|off, arp_suppress on|off\n"
 		       "  vni set: FIELD none takes a field back to its default\n");
 	if (noun == NULL) {
 		t = vtepctl_table_new(2, NULL);

@@ -53,6 +53,7 @@ control_init(struct vtepd *d)
 		return -EINVAL;
 	}
 	d->fdb = ctl_fdb(d->ctl);
+	d->arp = ctl_arp(d->ctl);
 	return 0;
 }
 
@@ -92,5 +93,6 @@ control_fini(struct vtepd *d)
 	ctl_free(d->ctl);
 	d->ctl = NULL;
 	d->fdb = NULL;
+	d->arp = NULL;
 	d->snap = NULL;
 }

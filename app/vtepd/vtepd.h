@@ -77,6 +77,7 @@ struct vtepd {
 	struct bum_pools bum;
 	struct rte_rcu_qsbr *qsbr;
 	struct fdb *fdb;
+	struct fdb *arp;                 /* the VNIs' IPv4 -> MAC bindings (ARP suppression) */
 	struct rte_ring *learn;          /* workers -> ctl */
 	struct rte_ring *punt;           /* workers -> ctl: ARP, ICMP */
 	struct dp_snap *snap;            /* published: load-acquire */

@@ -4,6 +4,7 @@
  * transmit once per port, report RCU quiescence. No locks, no syscalls, no
  * heap, no logging in here.
  */
+#include <rte_arp.h>
 #include <rte_prefetch.h>
 
 #include "vtepd.h"
@@ -213,6 +214,120 @@ relay(struct worker *w, const struct dp_snap *s, const struct dp_vni *v, struct 
 	bum_send(&w->bum, w->bum.underlay, m);
 }
 
+/* ---- ARP suppression ----------------------------------------------------- */
+
+/* The ARP header of an untagged Ethernet/IPv4 ARP frame, else NULL. */
+static inline struct rte_arp_hdr *
+arp_of(struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *a;
+
+	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP) ||
+	    rte_pktmbuf_data_len(m) < sizeof(*eth) + sizeof(*a))
+		return NULL;
+	a = (struct rte_arp_hdr *)(eth + 1);
+	if (a->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+	    a->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+	    a->arp_hlen != RTE_ETHER_ADDR_LEN || a->arp_plen != sizeof(rte_be32_t))
+		return NULL;
+	return a;
+}
+
+/* The ARP table's answer for @ip in @vni: a packed MAC, 0 on a miss. ARP
+ * frames are few: one lookup each, no batch. */
+static inline uint64_t
+arp_lookup(uint32_t vni, rte_be32_t ip, int32_t *slot)
+{
+	struct fdb_key k;
+	const struct fdb_key *kp = &k;
+	struct fdb_result r;
+
+	fdb_ip_key_set(&k, vni, ip);
+	fdb_lookup_bulk(vd.arp, &kp, 1, &r);
+	*slot = r.slot;
+	return r.dest;
+}
+
+/*
+ * Snoop what an ARP reply or a gratuitous ARP (sender IP == target IP) says
+ * of its sender: refresh the binding when the table has it already, else
+ * post it to the writer, within the burst's learning quota.
+ */
+static inline void
+arp_snoop(struct learn_batch *l, const struct dp_vni *v, const struct rte_arp_hdr *a,
+	  uint32_t now)
+{
+	rte_be32_t sip = a->arp_data.arp_sip;
+	struct rte_ether_addr sha = a->arp_data.arp_sha, known;
+	struct fdb_learn_event *ev;
+	int32_t slot;
+	uint64_t d;
+
+	if (!(a->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REPLY) ||
+	      (a->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) &&
+	       sip == a->arp_data.arp_tip)))
+		return;
+	if (sip == 0 || !rte_is_valid_assigned_ether_addr(&sha))
+		return;
+	d = arp_lookup(v->vni, sip, &slot);
+	if (d != 0) {
+		if (fdb_dest_flags(d) & FDB_F_STATIC)
+			return;
+		fdb_dest_mac_get(d, &known);
+		if (rte_is_same_ether_addr(&known, &sha)) {
+			fdb_touch(vd.arp, slot, now);
+			return;
+		}
+	}
+	ev = learn_next(l, v->vni, &sha);
+	if (ev != NULL) {
+		ev->kind = FDB_KIND_MAC;
+		ev->remote = vtep_ip4(sip);
+	}
+}
+
+/*
+ * Answer ARP request @m, from access binding (@port, @vlan), in its own
+ * mbuf when the VNI knows the target: the reply comes from the target's
+ * MAC and goes back to the requester only. Gratuitous requests and probes
+ * (sender 0.0.0.0, RFC 5227) are not answered, nor a requester asking for
+ * its own address: those are flooded, as is a request for an unknown
+ * target. @return true when @m was answered (and consumed).
+ */
+static inline bool
+arp_answer(struct worker *w, const struct dp_vni *v, struct rte_mbuf *m,
+	   struct rte_arp_hdr *a, uint16_t port, uint16_t vlan)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	rte_be32_t sip = a->arp_data.arp_sip, tip = a->arp_data.arp_tip;
+	struct rte_ether_addr mac, sha = a->arp_data.arp_sha;
+	struct bum_binding b = { .port = port, .vlan = vlan };
+	int32_t slot;
+	uint64_t d;
+
+	if (a->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST) || sip == tip || sip == 0)
+		return false;
+	d = arp_lookup(v->vni, tip, &slot);
+	if (d == 0) {
+		w->ctr.vni[v->slot].c[CTL_VNI_ARP_FLOODED]++;
+		return false;
+	}
+	fdb_dest_mac_get(d, &mac);
+	if (rte_is_same_ether_addr(&mac, &sha))
+		return false;
+	rte_ether_addr_copy(&eth->src_addr, &eth->dst_addr);
+	rte_ether_addr_copy(&mac, &eth->src_addr);
+	a->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+	a->arp_data.arp_tha = sha;
+	a->arp_data.arp_tip = sip;
+	a->arp_data.arp_sha = mac;
+	a->arp_data.arp_sip = tip;
+	w->ctr.vni[v->slot].c[CTL_VNI_ARP_SUPPRESSED]++;
+	bum_to_binding(&w->bum, &b, m);
+	return true;
+}
+
 /* ---- underlay: decapsulate ---------------------------------------------- */
 
 static void
@@ -308,6 +423,12 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 
 		c->c[CTL_VNI_DECAP_PACKETS]++;
 		c->c[CTL_VNI_DECAP_BYTES] += rte_pktmbuf_pkt_len(m);
+		if (unlikely(v->arp_suppress)) {
+			const struct rte_arp_hdr *a = arp_of(m);
+
+			if (a != NULL)
+				arp_snoop(&lb, v, a, now);
+		}
 		if (v->bum.n_local == 1 && !v->bum.replicator) {
 			bum_to_binding(&w->bum, &v->bum.local[0], m);
 			continue;
@@ -449,6 +570,17 @@ access_rx(struct worker *w, const struct dp_snap *s, uint16_t port,
 		const struct dp_vni *v = vn[i];
 		uint64_t d = dslot[i] >= 0 ? db.res[(unsigned)dslot[i]].dest : 0;
 
+		if (unlikely(v->arp_suppress)) {
+			struct rte_arp_hdr *a = arp_of(m);
+
+			if (a != NULL) {
+				arp_snoop(&lb, v, a, now);
+				/* Only what would be flooded is answered. */
+				if (fdb_dest_kind(d) == FDB_KIND_NONE &&
+				    arp_answer(w, v, m, a, port, vlan[i]))
+					continue;
+			}
+		}
 		switch (fdb_dest_kind(d)) {
 		case FDB_KIND_REMOTE: {
 			uint32_t id = fdb_dest_remote_id(d);

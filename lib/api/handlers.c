@@ -1736,3 +1736,188 @@ api_h_config_put(struct api_req *r)
 	api_reply(r, 200, json_pack("{s:i, s:b, s:o}", "changes", rc, "dry_run", o.dry_run,
 				    "diff", diff));
 }
+
+/* ---- a VNI's neighbours (ARP suppression) ----------------------------- */
+
+static int
+vni_neigh_cb(void *arg, const struct ctl_vni_neigh *n)
+{
+	struct json_call *o = arg;
+	json_t *j = json_pack("{s:o, s:o, s:s, s:I}", "ip", ip_json(&n->ip),
+			      "mac", mac_json(n->mac.addr_bytes),
+			      "type", n->is_static ? "static" : "learned",
+			      "age_s", (json_int_t)n->age);
+
+	if (j == NULL)
+		return -ENOMEM;
+	return json_array_append_new(o->out, j) == 0 ? 0 : -ENOMEM;
+}
+
+static int
+vni_neighbors_get_fn(struct ctl *c, void *arg)
+{
+	struct json_call *o = arg;
+
+	if (conf_vni_find(ctl_conf(c), o->vni, NULL) == NULL)
+		return -ENOENT;
+	o->out = json_array();
+	if (o->out == NULL)
+		return -ENOMEM;
+	return ctl_vni_neigh_walk(c, o->vni, vni_neigh_cb, o);
+}
+
+void api_h_vni_neighbors_get(struct api_req *r);
+void
+api_h_vni_neighbors_get(struct api_req *r)
+{
+	struct json_call o = { 0 };
+
+	if (vni_param(r, &o.vni) != 0)
+		return;
+	answer_call(r, vni_neighbors_get_fn, &o, "neighbors");
+}
+
+struct vni_neigh_call {
+	uint32_t vni;
+	struct conf_neigh n;
+	struct conf_err err;
+};
+
+static int
+vni_neigh_add_fn(struct ctl *c, void *arg)
+{
+	struct vni_neigh_call *o = arg;
+
+	return ctl_vni_neigh_add(c, o->vni, &o->n, &o->err);
+}
+
+/* The index of the neighbour of @list whose ip reads as @ip, or its size. */
+static size_t
+tree_neigh_index(const struct conf_node *list, const struct conf_node *ip)
+{
+	size_t i, n = list ? conf_node_size(list) : 0;
+	struct vtep_ip want, have;
+	const char *t = conf_node_text(ip);
+
+	if (t == NULL || vtep_ip_parse(t, &want) != 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		const char *h = conf_node_text(conf_node_get(conf_node_item(list, i), "ip"));
+
+		if (h && vtep_ip_parse(h, &have) == 0 && vtep_ip_eq(&have, &want))
+			return i;
+	}
+	return n;
+}
+
+void api_h_vni_neighbors_post(struct api_req *r);
+void
+api_h_vni_neighbors_post(struct api_req *r)
+{
+	struct conf_node *body, *root, *vnis, *v, *list, *cand;
+	struct vni_neigh_call o = { 0 };
+	char prefix[64];
+	struct conf *cf;
+	size_t k, j, i;
+	bool found;
+	int rc;
+
+	if (vni_param(r, &o.vni) != 0)
+		return;
+	body = body_tree(r);
+	if (body == NULL)
+		return;
+	if (conf_node_kind(body) != CONF_NODE_MAP) {
+		conf_node_free(body);
+		api_error(r, 400, NULL,
+			  "expected a mapping: {\"ip\": \"10.0.0.5\", \"mac\": \"02:00:00:00:00:05\"}");
+		return;
+	}
+	for (i = 0; i < conf_node_size(body); i++) {
+		const char *key = conf_node_key(body, i);
+
+		if (strcmp(key, "ip") != 0 && strcmp(key, "mac") != 0) {
+			api_error(r, 400, key, "unknown field");
+			conf_node_free(body);
+			return;
+		}
+	}
+	if (conf_node_get(body, "ip") == NULL || conf_node_get(body, "mac") == NULL) {
+		api_error(r, 400, conf_node_get(body, "ip") == NULL ? "ip" : "mac",
+			  "required field is missing");
+		conf_node_free(body);
+		return;
+	}
+	root = running_scoped(r, TREE_VNI, o.vni);
+	if (root == NULL) {
+		conf_node_free(body);
+		return;
+	}
+	vnis = conf_node_get(root, "vnis");
+	k = tree_vni_index(vnis, o.vni, &found);
+	if (!found) {
+		conf_node_free(root);
+		conf_node_free(body);
+		api_error(r, 404, "vni", "no VNI %" PRIu32, o.vni);
+		return;
+	}
+	v = conf_node_item(vnis, k);
+	list = conf_node_get(v, "neighbors");
+	/* The candidate: the VNI's neighbours with this one in the place of
+	 * the same address, or appended. The rules read the body's fields
+	 * in their own words; the writer then tells a new, an equal and a
+	 * conflicting binding apart. */
+	j = tree_neigh_index(list, conf_node_get(body, "ip"));
+	list = seq_with(list, j, body);
+	v = list ? map_with(v, "neighbors", list) : NULL;
+	vnis = v ? seq_with(vnis, k, v) : NULL;
+	cand = vnis ? map_with(root, "vnis", vnis) : NULL;
+	snprintf(prefix, sizeof(prefix), "vnis[%zu].neighbors[%zu]", k, j);
+	cf = validate(r, cand, prefix);
+	conf_node_free(root);
+	if (cf == NULL)
+		return;
+	if (k < cf->n_vnis && j < cf->vnis[k].n_neighbors)
+		o.n = cf->vnis[k].neighbors[j];
+	conf_free(cf);
+	if (o.n.ip.family == 0) {
+		api_error(r, 500, NULL, "the validated neighbor is not where it was put");
+		return;
+	}
+	rc = call(r, vni_neigh_add_fn, &o);
+	if (rc >= 0)
+		api_reply(r, rc == 1 ? 201 : 200, json_pack("{s:o, s:o, s:s, s:I}",
+			  "ip", ip_json(&o.n.ip), "mac", mac_json(o.n.mac), "type", "static",
+			  "age_s", (json_int_t)0));
+	else if (rc == -ENOENT)
+		api_error(r, 404, "vni", "no VNI %" PRIu32, o.vni);
+	else if (rc == -EEXIST)
+		api_reply(r, 409, api_error_body(o.err.reason, o.err.field));
+	else if (rc != -ESHUTDOWN)
+		api_conf_error(r, rc, &o.err, NULL);
+}
+
+static int
+vni_neigh_del_fn(struct ctl *c, void *arg)
+{
+	struct del_call *o = arg;
+
+	return ctl_vni_neigh_del(c, o->vni, &o->ip, &o->err);
+}
+
+void api_h_vni_neighbor_delete(struct api_req *r);
+void
+api_h_vni_neighbor_delete(struct api_req *r)
+{
+	struct del_call o = { 0 };
+	char what[API_PARAM_MAX + 32];
+
+	if (vni_param(r, &o.vni) != 0)
+		return;
+	if (vtep_ip_parse(r->m.params[1], &o.ip) != 0 || o.ip.family != AF_INET) {
+		api_error(r, 400, "ip", "%.40s is not an IPv4 address", r->m.params[1]);
+		return;
+	}
+	snprintf(what, sizeof(what), "neighbor %s in VNI %" PRIu32, r->m.params[1], o.vni);
+	answer_delete(r, vni_neigh_del_fn, &o, what, "ip");
+}

@@ -25,6 +25,7 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->n_vnis; i++) {
 		free(c->vnis[i].access);
 		free(c->vnis[i].remotes);
+		free(c->vnis[i].neighbors);
 	}
 	free(c->vnis);
 	free(c->fdb);
@@ -266,6 +267,17 @@ vnis_to_node(struct build *b, struct conf_node *root, const struct conf *c)
 			add_num(b, m, "bum_limit_pps", v->bum_limit_pps);
 		if (v->replicator)
 			add_bool(b, m, "replicator", true);
+		if (v->arp_suppress)
+			add_bool(b, m, "arp_suppress", true);
+		if (v->n_neighbors > 0) {
+			list = add_seq(b, m, "neighbors");
+			for (j = 0; j < v->n_neighbors && !b->failed; j++) {
+				struct conf_node *nm = add_map(b, list, NULL);
+
+				add_ip(b, nm, "ip", &v->neighbors[j].ip);
+				add_mac(b, nm, "mac", v->neighbors[j].mac);
+			}
+		}
 	}
 }
 
@@ -421,6 +433,8 @@ conf_dup(const struct conf *c)
 		v->access = dup_array(c->vnis[i].access, v->n_access, sizeof(*v->access), &failed);
 		v->remotes = dup_array(c->vnis[i].remotes, v->n_remotes, sizeof(*v->remotes),
 				       &failed);
+		v->neighbors = dup_array(c->vnis[i].neighbors, v->n_neighbors,
+					 sizeof(*v->neighbors), &failed);
 		d->n_vnis++;
 	}
 	if (failed) {
@@ -490,8 +504,13 @@ vni_eq(const struct conf_vni *a, const struct conf_vni *b)
 	    a->n_remotes != b->n_remotes || a->learning != b->learning ||
 	    a->mac_limit != b->mac_limit || a->ageing != b->ageing ||
 	    a->inner_vlan_accept != b->inner_vlan_accept || a->bum_limit_pps != b->bum_limit_pps ||
-	    a->replicator != b->replicator)
+	    a->replicator != b->replicator || a->arp_suppress != b->arp_suppress ||
+	    a->n_neighbors != b->n_neighbors)
 		return false;
+	for (i = 0; i < a->n_neighbors; i++)
+		if (!ip_eq(&a->neighbors[i].ip, &b->neighbors[i].ip) ||
+		    memcmp(a->neighbors[i].mac, b->neighbors[i].mac, 6) != 0)
+			return false;
 	if (a->flood_mode == CONF_FLOOD_MULTICAST && !ip_eq(&a->group, &b->group))
 		return false;
 	if (a->flood_mode == CONF_FLOOD_SERVICE_NODE && !ip_eq(&a->service_node, &b->service_node))
@@ -582,6 +601,7 @@ conf_merge_state(const struct conf *base, const struct conf *state, struct conf_
 	for (unsigned i = 0; i < m->n_vnis; i++) {
 		free(m->vnis[i].access);
 		free(m->vnis[i].remotes);
+		free(m->vnis[i].neighbors);
 	}
 	free(m->vnis);
 	free(m->fdb);

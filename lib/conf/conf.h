@@ -105,7 +105,15 @@ struct conf_vni {
 	/** head-end: act as the service node of the VTEPs in the flood list,
 	 * re-sending what one of them floods to the others (default false) */
 	bool replicator;
+	/** Answer ARP requests from the access side for the addresses whose
+	 * MAC this VNI knows (default false). */
+	bool arp_suppress;
+	struct conf_neigh *neighbors;    /**< static IPv4 -> MAC bindings of the VNI */
+	unsigned n_neighbors;
 };
+
+/** The most static neighbours a VNI may have. */
+#define CONF_MAX_VNI_NEIGHBORS 4096
 
 struct conf_fdb {
 	uint32_t vni;

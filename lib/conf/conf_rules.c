@@ -1289,12 +1289,77 @@ parse_remotes(struct loader *l, const struct conf_node *v, const char *path, uns
 	return 0;
 }
 
+/*
+ * The static IPv4 -> MAC bindings of a VNI, for ARP suppression. The
+ * addresses are the VMs' own, in the overlay: only what cannot be a host
+ * anywhere is refused, not the underlay's subnet.
+ */
+static int
+parse_vni_neighbors(struct loader *l, const struct conf_node *v, const char *path,
+		    struct conf_vni *vni)
+{
+	static const char *const keys[] = { "ip", "mac", NULL };
+	char ip[PATH_BUF], fp[PATH_BUF], w[PATH_BUF], w2[PATH_BUF], s[INET_ADDRSTRLEN];
+	const struct key *dup, *first = NULL;
+	struct key *keys_ip;
+	size_t i, n;
+
+	if (want_list(l, v, path) < 0)
+		return -1;
+	n = v->seq.n;
+	if (n == 0)
+		return 0;
+	if (n > CONF_MAX_VNI_NEIGHBORS)
+		return fail(l, v, path, "%zu neighbors; a VNI has at most %u", n,
+			    CONF_MAX_VNI_NEIGHBORS);
+	vni->neighbors = alloc(l, n, sizeof(*vni->neighbors));
+	keys_ip = alloc(l, n, sizeof(*keys_ip));
+	if (vni->neighbors == NULL || keys_ip == NULL)
+		goto err;
+	for (i = 0; i < n; i++) {
+		const struct conf_node *m = v->seq.items[i], *f;
+		struct conf_neigh *nb = &vni->neighbors[i];
+		const char *why;
+
+		path_idx(ip, path, i);
+		if (check_map(l, m, ip, keys) < 0 ||
+		    member(l, m, ip, "ip", true, &f, fp) < 0 || get_ip(l, f, fp, &nb->ip) < 0)
+			goto err;
+		why = not_unicast(&nb->ip);
+		if (why != NULL) {
+			fail(l, f, fp, "%s is not a unicast address (%s)", ip_str(s, &nb->ip), why);
+			goto err;
+		}
+		if (member(l, m, ip, "mac", true, &f, fp) < 0 || get_mac(l, f, fp, nb->mac) < 0)
+			goto err;
+		vni->n_neighbors++;
+		keys_ip[i] = (struct key){ .lo = ip_host(&nb->ip), .ord = i, .a = (unsigned)i,
+					   .line = LINE(m) };
+	}
+	dup = key_sort_dup(keys_ip, n, &first);
+	if (dup != NULL) {
+		path_idx(ip, path, dup->a);
+		path_key(fp, ip, "ip");
+		path_idx(w, path, first->a);
+		path_key(w2, w, "ip");
+		fail_line(l, dup->line, fp, "duplicate neighbor %s (first at %s)",
+			  ip_str(s, &vni->neighbors[dup->a].ip), at(w, sizeof(w), first->line, w2));
+		goto err;
+	}
+	free(keys_ip);
+	return 0;
+err:
+	free(keys_ip);
+	return -1;
+}
+
 static int
 parse_vni(struct loader *l, const struct conf_node *m, const char *base, unsigned vi)
 {
 	static const char *const keys[] = {
 		"vni", "access", "flood", "remotes", "group", "learning", "mac_limit", "ageing",
-		"inner_vlan", "bum_limit_pps", "service_node", "replicator", NULL,
+		"inner_vlan", "bum_limit_pps", "service_node", "replicator", "arp_suppress",
+		"neighbors", NULL,
 	};
 	static const char *const vlan_modes[] = { "drop", "accept", NULL };
 	unsigned inner_vlan;
@@ -1372,6 +1437,11 @@ parse_vni(struct loader *l, const struct conf_node *m, const char *base, unsigne
 		       &inner_vlan) < 0)
 		return -1;
 	vni->inner_vlan_accept = inner_vlan == 1;
+	if (field_bool(l, m, base, "arp_suppress", false, &vni->arp_suppress) < 0)
+		return -1;
+	rc = member(l, m, base, "neighbors", false, &v, path);
+	if (rc < 0 || (rc > 0 && parse_vni_neighbors(l, v, path, vni) < 0))
+		return -1;
 	return 0;
 }
 

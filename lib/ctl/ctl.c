@@ -169,6 +169,12 @@ ctl_fdb(const struct ctl *c)
 	return c->fdb;
 }
 
+struct fdb *
+ctl_arp(const struct ctl *c)
+{
+	return c->arp;
+}
+
 const struct conf *
 ctl_conf(const struct ctl *c)
 {
@@ -228,6 +234,42 @@ ctl_fdb_walk(struct ctl *c, uint32_t vni, int (*cb)(void *arg, const struct ctl_
 	return fdb_walk(c->fdb, walk_one, &w);
 }
 
+struct neigh_walk_arg {
+	uint32_t vni, now;
+	int (*cb)(void *arg, const struct ctl_vni_neigh *n);
+	void *arg;
+};
+
+static int
+neigh_walk_one(void *arg, const struct fdb_entry_info *i)
+{
+	struct neigh_walk_arg *w = arg;
+	struct ctl_vni_neigh n;
+
+	if (i->vni != w->vni)
+		return 0;
+	memset(&n, 0, sizeof(n));
+	n.vni = i->vni;
+	n.ip = vtep_ip4(fdb_mac_ip(&i->mac));
+	fdb_dest_mac_get(i->dest, &n.mac);
+	n.is_static = (fdb_dest_flags(i->dest) & FDB_F_STATIC) != 0;
+	n.age = n.is_static || w->now < i->last_seen ? 0 : w->now - i->last_seen;
+	return w->cb(w->arg, &n);
+}
+
+int
+ctl_vni_neigh_walk(struct ctl *c, uint32_t vni,
+		   int (*cb)(void *arg, const struct ctl_vni_neigh *n), void *arg)
+{
+	struct neigh_walk_arg w = { .vni = vni, .now = ctl_now(c), .cb = cb, .arg = arg };
+	unsigned i;
+
+	for (i = 0; i < c->model->n_vnis; i++)
+		if (c->model->vnis[i].vni == vni)
+			return fdb_walk(c->arp, neigh_walk_one, &w);
+	return -ENOENT;
+}
+
 int
 ctl_neigh_walk(struct ctl *c, int (*cb)(void *arg, const struct neigh_info *n), void *arg)
 {
@@ -251,9 +293,12 @@ ctl_poll(struct ctl *c)
 	 * swept a 256 K-slot table many times a second, and the cache lines
 	 * it pulled in were the worker's when both share a core. */
 	budget = fdb_age_budget(c->fdb, ms - c->age_ms, AGE_SWEEP_MS, &c->age_carry);
-	c->age_ms = ms;
 	if (budget > 0)
 		fdb_age(c->fdb, now, budget);
+	budget = fdb_age_budget(c->arp, ms - c->age_ms, AGE_SWEEP_MS, &c->arp_age_carry);
+	if (budget > 0)
+		fdb_age(c->arp, now, budget);
+	c->age_ms = ms;
 	calls_run(c);
 	if (c->dirty)
 		ctl_snap_publish(c);
@@ -349,6 +394,21 @@ ctl_create(const struct ctl_params *p, struct conf_err *err)
 		goto out;
 	}
 
+	snprintf(name, sizeof(name), "arp%p", (void *)c);
+	fp.name = name;
+	/* No more bindings than MACs, and no more than CTL_ARP_CAPACITY. */
+	c->arp_capacity = RTE_MIN(p->conf->fdb_capacity, (uint32_t)CTL_ARP_CAPACITY);
+	fp.capacity = c->arp_capacity;
+	/* A binding references nothing: nothing to release when it goes. */
+	fp.on_remove = NULL;
+	fp.arg = NULL;
+	c->arp = fdb_create(&fp);
+	if (c->arp == NULL) {
+		ctl_fail(err, -rte_errno, "", "cannot create the ARP table: %s",
+			 rte_strerror(rte_errno));
+		goto out;
+	}
+
 	if (ctl_unsupported(p->conf, err) != 0)
 		goto out;
 	/* Start from nothing and apply the configuration as one change, the
@@ -390,6 +450,7 @@ ctl_free(struct ctl *c)
 		*c->p.snap = NULL;
 	}
 	fdb_free(c->fdb);
+	fdb_free(c->arp);
 	free(c->remotes);
 	free(c->rhash);
 	free(c->touched);

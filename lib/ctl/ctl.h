@@ -93,6 +93,14 @@ void ctl_free(struct ctl *c);
 /** The FDB workers read. */
 struct fdb *ctl_fdb(const struct ctl *c);
 
+/** The VNIs' IPv4 -> MAC table (ARP suppression) workers read: an FDB
+ * instance keyed by fdb_ip_key_set(), answers packed by fdb_dest_mac(). */
+struct fdb *ctl_arp(const struct ctl *c);
+
+/** The most entries the ARP table holds, static and learned over all VNIs
+ * (fewer when fdb_capacity is smaller: no more bindings than MACs). */
+#define CTL_ARP_CAPACITY 65536
+
 /** The running configuration (static FDB entries included). Control thread. */
 const struct conf *ctl_conf(const struct ctl *c);
 
@@ -146,6 +154,21 @@ int ctl_fdb_del(struct ctl *c, uint32_t vni, const struct rte_ether_addr *mac,
  * (FDB_FLUSH_LEARNED, FDB_FLUSH_STATIC). @return entries removed, -ENOENT.
  */
 int ctl_fdb_flush(struct ctl *c, uint32_t vni, unsigned what, struct conf_err *err);
+
+/**
+ * Add a static IPv4 -> MAC binding to VNI @p vni (ARP suppression).
+ * @return 1 added, 0 already there with the same MAC; -ENOENT (no such
+ *   VNI), -EEXIST (@p ip has another static MAC), or a commit's errors.
+ */
+int ctl_vni_neigh_add(struct ctl *c, uint32_t vni, const struct conf_neigh *n,
+		      struct conf_err *err);
+
+/**
+ * Delete the binding of @p ip in VNI @p vni, static or learned.
+ * @return 0; -ENOENT (no such VNI or binding), or a commit's errors.
+ */
+int ctl_vni_neigh_del(struct ctl *c, uint32_t vni, const struct vtep_ip *ip,
+		      struct conf_err *err);
 
 /** Add a remote VTEP to a VNI's flood list. @return 1 added, 0 already there; -ENOENT. */
 int ctl_flood_add(struct ctl *c, uint32_t vni, const struct vtep_ip *ip, struct conf_err *err);
@@ -214,6 +237,22 @@ struct ctl_fdb_entry {
 /** Call @p cb for every FDB entry of @p vni (FDB_VNI_ANY: all); stops at a non-zero return. */
 int ctl_fdb_walk(struct ctl *c, uint32_t vni, int (*cb)(void *arg, const struct ctl_fdb_entry *e),
 		 void *arg);
+
+/** One IPv4 -> MAC binding of a VNI, as the API shows it. */
+struct ctl_vni_neigh {
+	uint32_t vni;
+	struct vtep_ip ip;
+	struct rte_ether_addr mac;
+	bool is_static;
+	uint32_t age;                    /**< seconds since last seen (0 for static) */
+};
+
+/**
+ * Call @p cb for every binding of @p vni; stops at a non-zero return.
+ * @return cb's, 0, or -ENOENT (no such VNI).
+ */
+int ctl_vni_neigh_walk(struct ctl *c, uint32_t vni,
+		       int (*cb)(void *arg, const struct ctl_vni_neigh *n), void *arg);
 
 /** Call @p cb for every neighbour of the underlay. */
 int ctl_neigh_walk(struct ctl *c, int (*cb)(void *arg, const struct neigh_info *n), void *arg);

@@ -3,6 +3,7 @@
  * Changes: batches of typed operations on a candidate copy of the model,
  * their validation with lib/conf's rules, the commit and the state file.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -148,6 +149,7 @@ ctl_commit(struct ctl *c, struct conf *next, struct conf_err *err)
 			return ctl_fail(err, -ENOMEM, "", "out of memory");
 		}
 	}
+	c->arp_short = false;
 	rc = ctl_apply(c, prev, next);
 	if (rc == 0) {
 		c->model = next;
@@ -173,12 +175,16 @@ ctl_commit(struct ctl *c, struct conf *next, struct conf_err *err)
 		ctl_fail(err, rc, "vnis", "%u more VNIs than there are free counter slots (%u in "
 			 "all; a deleted VNI's slot is free once the change that deletes it is "
 			 "applied)", c->slots_short, CTL_MAX_VNIS);
+	} else if (rc == -ENOSPC && c->arp_short) {
+		ctl_fail(err, rc, "vnis", "the ARP table is full (%u bindings in all VNIs)",
+			 c->arp_capacity);
 	} else if (rc == -ENOSPC) {
 		ctl_fail(err, rc, "fdb", "the FDB is full (fdb_capacity %u)", prev->fdb_capacity);
 	} else {
 		ctl_fail(err, rc, "", "%s", strerror(-rc));
 	}
 	c->slots_short = 0;
+	c->arp_short = false;
 	/* Back to where we were: the difference applied backwards undoes what
 	 * was done, and the reference counts of remotes are counted again
 	 * from what holds them, for the steps that were never taken. */
@@ -437,6 +443,7 @@ vni_clear(struct conf_vni *v)
 {
 	free(v->access);
 	free(v->remotes);
+	free(v->neighbors);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -446,6 +453,7 @@ vni_copy(struct conf_vni *dst, const struct conf_vni *src)
 	*dst = *src;
 	dst->access = NULL;
 	dst->remotes = NULL;
+	dst->neighbors = NULL;
 	if (src->n_access != 0) {
 		dst->access = malloc(src->n_access * sizeof(*dst->access));
 		if (dst->access == NULL)
@@ -460,6 +468,18 @@ vni_copy(struct conf_vni *dst, const struct conf_vni *src)
 			return -ENOMEM;
 		}
 		memcpy(dst->remotes, src->remotes, src->n_remotes * sizeof(*dst->remotes));
+	}
+	if (src->n_neighbors != 0) {
+		dst->neighbors = malloc(src->n_neighbors * sizeof(*dst->neighbors));
+		if (dst->neighbors == NULL) {
+			free(dst->access);
+			free(dst->remotes);
+			dst->access = NULL;
+			dst->remotes = NULL;
+			return -ENOMEM;
+		}
+		memcpy(dst->neighbors, src->neighbors,
+		       src->n_neighbors * sizeof(*dst->neighbors));
 	}
 	return 0;
 }
@@ -780,6 +800,96 @@ ctl_flood_del(struct ctl *c, uint32_t vni, const struct vtep_ip *ip, struct conf
 	if (rc != 0)
 		return ctl_fail(err, rc, "", "%s", strerror(-rc));
 	return op_end(c, flood_edit(c, vni, ip, false, err), err);
+}
+
+static int
+neigh_find(const struct conf_vni *v, const struct vtep_ip *ip)
+{
+	unsigned j;
+
+	for (j = 0; j < v->n_neighbors; j++)
+		if (vtep_ip_eq(&v->neighbors[j].ip, ip))
+			return (int)j;
+	return -1;
+}
+
+static const char *
+ip_fmt(char *b, const struct vtep_ip *ip)
+{
+	struct in_addr a = { .s_addr = ip->v4 };
+
+	if (inet_ntop(AF_INET, &a, b, INET_ADDRSTRLEN) == NULL)
+		b[0] = '\0';
+	return b;
+}
+
+static int
+neigh_add(struct ctl *c, uint32_t vni, const struct conf_neigh *n, struct conf_err *err)
+{
+	char s[INET_ADDRSTRLEN];
+	struct conf_neigh *nb;
+	struct conf_vni *v;
+	int i = vni_index(c->cand, vni), j;
+
+	if (i < 0)
+		return ctl_fail(err, -ENOENT, "vni", "VNI %u is not configured", vni);
+	v = &c->cand->vnis[i];
+	j = neigh_find(v, &n->ip);
+	if (j >= 0) {
+		if (memcmp(v->neighbors[j].mac, n->mac, 6) == 0)
+			return 0;
+		return ctl_fail(err, -EEXIST, "mac", "%s has a static neighbor with another MAC",
+				ip_fmt(s, &n->ip));
+	}
+	if (touch(c, vni) != 0)
+		return ctl_fail(err, -ENOMEM, "", "out of memory");
+	nb = realloc(v->neighbors, (v->n_neighbors + 1) * sizeof(*nb));
+	if (nb == NULL)
+		return ctl_fail(err, -ENOMEM, "", "out of memory");
+	v->neighbors = nb;
+	v->neighbors[v->n_neighbors++] = *n;
+	return 1;
+}
+
+int
+ctl_vni_neigh_add(struct ctl *c, uint32_t vni, const struct conf_neigh *n, struct conf_err *err)
+{
+	int rc = op_begin(c);
+
+	if (rc != 0)
+		return ctl_fail(err, rc, "", "%s", strerror(-rc));
+	return op_end(c, neigh_add(c, vni, n, err), err);
+}
+
+int
+ctl_vni_neigh_del(struct ctl *c, uint32_t vni, const struct vtep_ip *ip, struct conf_err *err)
+{
+	const struct conf *cf = c->cand != NULL ? c->cand : c->model;
+	char s[INET_ADDRSTRLEN];
+	struct rte_ether_addr ipm;
+	struct conf_vni *v;
+	int i = vni_index(cf, vni), j, rc;
+
+	if (i < 0)
+		return ctl_fail(err, -ENOENT, "vni", "VNI %u is not configured", vni);
+	if (neigh_find(&cf->vnis[i], ip) >= 0) {
+		rc = op_begin(c);
+		if (rc != 0)
+			return ctl_fail(err, rc, "", "%s", strerror(-rc));
+		v = &c->cand->vnis[vni_index(c->cand, vni)];
+		j = neigh_find(v, ip);
+		if (touch(c, vni) != 0)
+			return op_end(c, ctl_fail(err, -ENOMEM, "", "out of memory"), err);
+		memmove(&v->neighbors[j], &v->neighbors[j + 1],
+			(v->n_neighbors - (unsigned)j - 1) * sizeof(*v->neighbors));
+		v->n_neighbors--;
+		return op_end(c, 0, err);
+	}
+	/* A learned binding is no configuration: it goes from the table. */
+	fdb_ip_mac(&ipm, ip->v4);
+	if (fdb_del(c->arp, vni, &ipm) != 0)
+		return ctl_fail(err, -ENOENT, "ip", "no neighbor %s in VNI %u", ip_fmt(s, ip), vni);
+	return 0;
 }
 
 /* The fields of the underlay that change live; the others need a restart. */

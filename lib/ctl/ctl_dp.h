@@ -32,6 +32,7 @@ struct dp_vni {
 	uint16_t slot;                   /**< counter slot, stable while the VNI lives */
 	bool learning;
 	bool inner_vlan_accept;          /**< tagged inner frames delivered, not dropped */
+	bool arp_suppress;               /**< answer ARP requests from the ARP table */
 	struct bum_vni bum;              /**< local bindings, flood list, storm control */
 };
 

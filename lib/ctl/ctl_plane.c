@@ -387,6 +387,7 @@ slot_alloc(struct ctl *c, uint32_t vni)
 		c->slot_next = (i + 1) % CTL_MAX_VNIS;
 		for (w = 0; w < c->p.n_workers; w++)
 			memset(&c->p.counters[w]->vni[i], 0, sizeof(struct vni_ctr));
+		c->arp_learned[i] = 0;
 		c->slot_vni[i] = vni;
 		return (int)i;
 	}
@@ -546,6 +547,7 @@ snap_build(struct ctl *c)
 		v->slot = (uint16_t)slot;
 		v->learning = cv->learning;
 		v->inner_vlan_accept = cv->inner_vlan_accept;
+		v->arp_suppress = cv->arp_suppress;
 		v->bum.vni = cv->vni;
 		storm_share(&v->bum, cv->bum_limit_pps, c->p.n_workers);
 		while (s->vni_val[h] != 0)
@@ -749,6 +751,60 @@ static_del(struct ctl *c, const struct conf_fdb *e)
 	fdb_del(c->fdb, e->vni, &mac);  /* on_remove releases the remote */
 }
 
+static const struct conf_neigh *
+neigh_in(const struct conf_vni *v, const struct conf_neigh *n)
+{
+	unsigned j;
+
+	if (v == NULL)
+		return NULL;
+	for (j = 0; j < v->n_neighbors; j++)
+		if (vtep_ip_eq(&v->neighbors[j].ip, &n->ip))
+			return &v->neighbors[j];
+	return NULL;
+}
+
+/*
+ * The static bindings of a VNI in the ARP table, from @old's to @nv's:
+ * deletions first, which make room. Learned bindings go when the VNI stops
+ * suppressing; a static one replaces a learned one of its address.
+ */
+static int
+vni_neigh_apply(struct ctl *c, const struct conf_vni *old, const struct conf_vni *nv)
+{
+	struct rte_ether_addr ipm, mac;
+	unsigned j;
+	int rc;
+
+	rc = fdb_vni_set(c->arp, nv->vni, 0, nv->ageing);
+	if (rc != 0)
+		return rc;
+	for (j = 0; old != NULL && j < old->n_neighbors; j++) {
+		const struct conf_neigh *o = &old->neighbors[j], *n = neigh_in(nv, o);
+
+		if (n == NULL || memcmp(n->mac, o->mac, 6) != 0) {
+			fdb_ip_mac(&ipm, o->ip.v4);
+			fdb_del(c->arp, nv->vni, &ipm);
+		}
+	}
+	if (old != NULL && old->arp_suppress && !nv->arp_suppress)
+		fdb_flush(c->arp, nv->vni, FDB_FLUSH_LEARNED);
+	for (j = 0; j < nv->n_neighbors; j++) {
+		const struct conf_neigh *n = &nv->neighbors[j], *o = neigh_in(old, n);
+
+		if (o != NULL && memcmp(n->mac, o->mac, 6) == 0)
+			continue;
+		fdb_ip_mac(&ipm, n->ip.v4);
+		memcpy(mac.addr_bytes, n->mac, RTE_ETHER_ADDR_LEN);
+		rc = fdb_add_static(c->arp, nv->vni, &ipm, fdb_dest_mac(&mac));
+		if (rc == -ENOSPC)
+			c->arp_short = true;
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* A VNI comes or changes: its FDB limits, its flood list's references. */
 static int
 vni_enter(struct ctl *c, const struct conf_vni *old, const struct conf_vni *nv)
@@ -758,6 +814,9 @@ vni_enter(struct ctl *c, const struct conf_vni *old, const struct conf_vni *nv)
 	int rc;
 
 	rc = fdb_vni_set(c->fdb, nv->vni, nv->mac_limit, nv->ageing);
+	if (rc != 0)
+		return rc;
+	rc = vni_neigh_apply(c, old, nv);
 	if (rc != 0)
 		return rc;
 	if (old == NULL && slot_find(c, nv->vni) < 0 && slot_alloc(c, nv->vni) < 0)
@@ -790,6 +849,8 @@ vni_leave(struct ctl *c, const struct conf_vni *old)
 	const struct vtep_ip *targets = flood_targets(old, &n);
 
 	fdb_flush(c->fdb, old->vni, FDB_FLUSH_LEARNED | FDB_FLUSH_STATIC);
+	fdb_flush(c->arp, old->vni, FDB_FLUSH_LEARNED | FDB_FLUSH_STATIC);
+	fdb_vni_set(c->arp, old->vni, 0, 300);
 	for (j = 0; j < n; j++)
 		remote_drop(c, &targets[j]);
 	fdb_vni_set(c->fdb, old->vni, 0, 300);
@@ -806,10 +867,15 @@ ctl_vni_same(const struct conf_vni *a, const struct conf_vni *b)
 	    a->learning != b->learning || a->mac_limit != b->mac_limit ||
 	    a->ageing != b->ageing || a->inner_vlan_accept != b->inner_vlan_accept ||
 	    a->bum_limit_pps != b->bum_limit_pps || !access_eq(a, b) ||
-	    a->n_remotes != b->n_remotes)
+	    a->n_remotes != b->n_remotes || a->arp_suppress != b->arp_suppress ||
+	    a->n_neighbors != b->n_neighbors)
 		return false;
 	for (j = 0; j < a->n_remotes; j++)
 		if (!vtep_ip_eq(&a->remotes[j], &b->remotes[j]))
+			return false;
+	for (j = 0; j < a->n_neighbors; j++)
+		if (!vtep_ip_eq(&a->neighbors[j].ip, &b->neighbors[j].ip) ||
+		    memcmp(a->neighbors[j].mac, b->neighbors[j].mac, 6) != 0)
 			return false;
 	return true;
 }

@@ -50,6 +50,12 @@ struct ctl {
 	bool cand_auto;                /* the batch was opened by the operation */
 	bool starting;                 /* ctl_create(): nothing to persist */
 	struct fdb *fdb;
+	/* The VNIs' IPv4 -> MAC bindings for ARP suppression: an FDB of its
+	 * own, keyed by fdb_ip_key_set(), read by the workers like the FDB. */
+	struct fdb *arp;
+	uint32_t arp_capacity;
+	bool arp_short;                /* ctl_apply() -ENOSPC: the ARP table is full */
+	uint64_t arp_learned[CTL_MAX_VNIS];  /* by counter slot: bindings snooped */
 	struct neigh_table *neighs;    /* the underlay's next hops */
 	rte_be32_t local_ip, mask, gateway;
 
@@ -87,6 +93,7 @@ struct ctl {
 	bool dying;                    /* remotes or slots wait for a grace period */
 	uint64_t gen;                  /* snapshots built */
 	uint64_t age_ms, age_carry;    /* ageing's clock and the fraction of a slot owed */
+	uint64_t arp_age_carry;        /* the same for the ARP table */
 	uint64_t ctr[CTL_CTR_MAX];
 
 	struct rte_mempool *pools[CTL_MAX_POOLS];

@@ -178,6 +178,27 @@ vni_has_binding(const struct dp_vni *v, uint16_t port, uint16_t vlan)
 	return false;
 }
 
+/*
+ * A binding a worker snooped from an ARP reply or a gratuitous ARP: the
+ * sender's IPv4 address (ev->remote) is at the sender's MAC (ev->mac). A
+ * static binding of the address wins (fdb_learn() says -EPERM).
+ */
+static void
+arp_learn_apply(struct ctl *c, const struct dp_vni *v, const struct fdb_learn_event *ev,
+		uint32_t now)
+{
+	struct rte_ether_addr ipm;
+	int rc;
+
+	if (v == NULL || !v->arp_suppress || ev->remote.family != AF_INET ||
+	    !rte_is_unicast_ether_addr(&ev->mac) || rte_is_zero_ether_addr(&ev->mac))
+		return;
+	fdb_ip_mac(&ipm, ev->remote.v4);
+	rc = fdb_learn(c->arp, ev->vni, &ipm, fdb_dest_mac(&ev->mac), now);
+	if (rc == FDB_LEARN_NEW || rc == FDB_LEARN_MOVE)
+		c->arp_learned[v->slot]++;
+}
+
 static void
 learn_apply(struct ctl *c, const struct fdb_learn_event *ev, uint32_t now)
 {
@@ -187,6 +208,10 @@ learn_apply(struct ctl *c, const struct fdb_learn_event *ev, uint32_t now)
 	uint64_t dest;
 	int id = -1, rc;
 
+	if (ev->kind == FDB_KIND_MAC) {
+		arp_learn_apply(c, v, ev, now);
+		return;
+	}
 	if (v == NULL || !v->learning)
 		goto refused;
 	if (ev->kind == FDB_KIND_REMOTE) {

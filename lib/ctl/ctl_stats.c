@@ -169,6 +169,8 @@ ctl_stats_get(struct ctl *c, struct ctl_stats *s)
 		for (w = 0; w < c->p.n_workers; w++)
 			for (k = 0; k < CTL_VNI_CTR_MAX; k++)
 				vs->c[k] += c->p.counters[w]->vni[slot].c[k];
+		/* Learning happens here, on the writer, not in a worker. */
+		vs->c[CTL_VNI_ARP_LEARNED] += c->arp_learned[slot];
 	}
 	for (w = 0; w < c->p.n_workers; w++) {
 		const struct dp_counters *d = c->p.counters[w];

@@ -37,7 +37,7 @@ fdb_kind_valid(uint64_t dest)
 {
 	enum fdb_kind k = fdb_dest_kind(dest);
 
-	return k == FDB_KIND_REMOTE || k == FDB_KIND_LOCAL;
+	return k == FDB_KIND_REMOTE || k == FDB_KIND_LOCAL || k == FDB_KIND_MAC;
 }
 
 static inline bool

@@ -74,6 +74,9 @@ enum fdb_kind {
 	FDB_KIND_NONE = 0,
 	FDB_KIND_REMOTE = 1,  /**< behind a remote VTEP: id into the caller's remote table */
 	FDB_KIND_LOCAL = 2,   /**< on an access port and VLAN of this VTEP */
+	/** A MAC address in bits 16-63: the answer of a neighbour table, an
+	 * FDB instance of its own keyed by fdb_ip_key_set() (ARP suppression). */
+	FDB_KIND_MAC = 3,
 };
 
 #define FDB_F_STATIC 0x01u  /**< configured; never replaced by learning, never aged */
@@ -88,6 +91,58 @@ static inline uint64_t
 fdb_dest_local(uint16_t port, uint16_t vlan)
 {
 	return (uint64_t)FDB_KIND_LOCAL | ((uint64_t)vlan << 16) | ((uint64_t)port << 32);
+}
+
+/** A neighbour table's answer: @p mac, packed. */
+static inline uint64_t
+fdb_dest_mac(const struct rte_ether_addr *mac)
+{
+	uint64_t d = FDB_KIND_MAC;
+	unsigned i;
+
+	for (i = 0; i < RTE_ETHER_ADDR_LEN; i++)
+		d |= (uint64_t)mac->addr_bytes[i] << (16 + 8 * i);
+	return d;
+}
+
+static inline void
+fdb_dest_mac_get(uint64_t d, struct rte_ether_addr *mac)
+{
+	unsigned i;
+
+	for (i = 0; i < RTE_ETHER_ADDR_LEN; i++)
+		mac->addr_bytes[i] = (uint8_t)(d >> (16 + 8 * i));
+}
+
+/*
+ * A neighbour table keys (VNI, IPv4) as (VNI, 02:00:<the address>): a
+ * locally administered unicast "MAC" that no key of the same table can
+ * share with another address, and that the table's checks accept.
+ */
+static inline void
+fdb_ip_mac(struct rte_ether_addr *mac, rte_be32_t ip)
+{
+	mac->addr_bytes[0] = 0x02;
+	mac->addr_bytes[1] = 0;
+	memcpy(&mac->addr_bytes[2], &ip, 4);
+}
+
+static inline rte_be32_t
+fdb_mac_ip(const struct rte_ether_addr *mac)
+{
+	rte_be32_t ip;
+
+	memcpy(&ip, &mac->addr_bytes[2], 4);
+	return ip;
+}
+
+static inline void
+fdb_ip_key_set(struct fdb_key *k, uint32_t vni, rte_be32_t ip)
+{
+	struct rte_ether_addr mac;
+
+	fdb_ip_mac(&mac, ip);
+	fdb_key_set(k, vni, &mac);
 }
 
 static inline enum fdb_kind fdb_dest_kind(uint64_t d) { return (enum fdb_kind)(d & 0xff); }
@@ -302,7 +357,8 @@ uint32_t fdb_vni_learned(const struct fdb *fdb, uint32_t vni);
 struct fdb_learn_event {
 	uint32_t vni;
 	struct rte_ether_addr mac;
-	uint8_t kind;              /**< FDB_KIND_REMOTE or FDB_KIND_LOCAL */
+	uint8_t kind;              /**< FDB_KIND_REMOTE or FDB_KIND_LOCAL; FDB_KIND_MAC:
+	                                an ARP binding snooped, remote.v4 -> mac */
 	uint8_t pad;
 	uint16_t port;             /**< local: access port */
 	uint16_t vlan;             /**< local: VLAN or VTEP_VLAN_NONE */

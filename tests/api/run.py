@@ -39,6 +39,7 @@ from apitest import (  # noqa: E402
 
 # The metrics tests register themselves with @test, like those below.
 import cases_metrics  # noqa: E402,F401
+import cases_neighbors  # noqa: E402,F401
 
 MAC_A = "02:aa:00:00:00:0a"
 MAC_B = "02:bb:00:00:00:0b"

@@ -341,7 +341,8 @@ def completion_matches_help(ctx):
     check("--dry-run" in complete(["vtepctl", "config", "apply", "--"]), "config apply options")
     fields = complete(["vtepctl", "vni", "add", "300", ""])
     for w in ("access", "vlan", "flood", "remote", "group", "learning", "mac_limit",
-              "ageing", "inner_vlan", "bum_limit_pps", "service_node", "replicator"):
+              "ageing", "inner_vlan", "bum_limit_pps", "service_node", "replicator",
+              "arp_suppress"):
         check(w in fields, "vni add: field %s not offered (%s)", w, fields)
     check(complete(["vtepctl", "vni", "set", "300", "access", "vm1", ""]) == fields,
           "fields after a pair")
@@ -404,7 +405,7 @@ def health_table_and_json(ctx):
 
 
 VNI_HEAD = ["VNI", "ACCESS", "FLOOD", "REMOTES", "GROUP", "LEARNING", "MAC_LIMIT", "AGEING",
-            "INNER_VLAN", "BUM_LIMIT_PPS", "SERVICE_NODE", "REPLICATOR"]
+            "INNER_VLAN", "BUM_LIMIT_PPS", "SERVICE_NODE", "REPLICATOR", "ARP_SUPPRESS"]
 
 
 @test
@@ -416,11 +417,12 @@ def vni_list_table_and_json(ctx):
         check(rows == [
             {"VNI": "100", "ACCESS": "vm1", "FLOOD": "head-end", "REMOTES": R2, "GROUP": "-",
              "LEARNING": "on", "MAC_LIMIT": "0", "AGEING": "300", "INNER_VLAN": "drop",
-             "BUM_LIMIT_PPS": "0", "SERVICE_NODE": "-", "REPLICATOR": "off"},
+             "BUM_LIMIT_PPS": "0", "SERVICE_NODE": "-", "REPLICATOR": "off",
+             "ARP_SUPPRESS": "off"},
             {"VNI": "101", "ACCESS": "vm2.10", "FLOOD": "head-end", "REMOTES": R2 + "," + R3,
              "GROUP": "-", "LEARNING": "on", "MAC_LIMIT": "0", "AGEING": "300",
              "INNER_VLAN": "drop", "BUM_LIMIT_PPS": "0", "SERVICE_NODE": "-",
-             "REPLICATOR": "off"}], "vni list rows %r", rows)
+             "REPLICATOR": "off", "ARP_SUPPRESS": "off"}], "vni list rows %r", rows)
         expect_same_json(c.run("vni", "list", "-j")[0], d.client, "/v1/vnis", "vni list")
 
 
@@ -434,7 +436,8 @@ def vni_show_table_and_json(ctx):
         check(f == {"vni": "101", "access": "vm2.10", "flood": "head-end",
                     "remotes": R2 + "," + R3, "group": "-", "learning": "on",
                     "mac_limit": "0", "ageing": "300", "inner_vlan": "drop",
-                    "bum_limit_pps": "0", "service_node": "-", "replicator": "off"}, "%r", f)
+                    "bum_limit_pps": "0", "service_node": "-", "replicator": "off",
+                    "arp_suppress": "off"}, "%r", f)
         expect_same_json(c.run("vni", "show", "101", "--json")[0], d.client, "/v1/vnis/101",
                          "vni show")
         _, err = c.run("vni", "show", "999", rc=1)

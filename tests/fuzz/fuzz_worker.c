@@ -722,6 +722,7 @@ warm_up(void)
 	uint32_t n;
 
 	fdb_flush(vd.fdb, FDB_VNI_ANY, FDB_FLUSH_LEARNED);
+	fdb_flush(vd.arp, FDB_VNI_ANY, FDB_FLUSH_LEARNED);
 	/* 02:00:00:00:aa:02 behind 198.18.0.2 in VNI 100. */
 	mac(a, 0xaa, 0x02);
 	n = inner_build(in, bcast, a, -1);

@@ -172,6 +172,14 @@ test_full_file_sets_every_field(void **state)
 	assert_int_equal(v->flood_mode, CONF_FLOOD_HEAD_END);
 	assert_true(v->replicator);
 	assert_int_equal(v->n_remotes, 2);
+	assert_true(v->arp_suppress);
+	assert_int_equal(v->n_neighbors, 2);
+	assert_ip(&v->neighbors[0].ip, "10.0.3.5");
+	assert_mac(v->neighbors[0].mac, "02:00:00:00:03:05");
+	assert_ip(&v->neighbors[1].ip, "10.0.3.6");
+	assert_mac(v->neighbors[1].mac, "02:00:00:00:03:06");
+	assert_false(c->vnis[2].arp_suppress);
+	assert_int_equal(c->vnis[2].n_neighbors, 0);
 
 	assert_int_equal(c->n_fdb, 4);
 	assert_int_equal(c->fdb[0].vni, 100);

@@ -1004,6 +1004,315 @@ stats_busy_ratio_and_gauges(void **state)
 	ctl_stats_release(&s);
 }
 
+/* ---- ARP suppression ------------------------------------------------------ */
+
+static const char arp_yaml[] =
+	"ports:\n"
+	"  - { name: up, devargs: net_null0, role: underlay }\n"
+	"  - { name: vm1, devargs: net_null1, role: access }\n"
+	"  - { name: vm2, devargs: net_null2, role: access }\n"
+	"  - { name: vm3, devargs: net_null3, role: access }\n"
+	"underlay:\n"
+	"  port: up\n"
+	"  address: 198.18.0.1/24\n"
+	"vnis:\n"
+	"  - vni: 100\n"
+	"    access: [ { port: vm1, vlan: untagged } ]\n"
+	"    arp_suppress: true\n"
+	"    ageing: 10\n"
+	"    neighbors:\n"
+	"      - { ip: 10.0.0.5, mac: \"02:00:00:00:00:05\" }\n"
+	"  - vni: 200\n"
+	"    access: [ { port: vm2, vlan: untagged } ]\n"
+	"fdb_capacity: 1024\n";
+
+/* The MAC the ARP table gives for @ip in @vni; 0 dest on a miss. */
+static uint64_t
+arp_dest_of(uint32_t vni, const char *ip_s, struct rte_ether_addr *mac)
+{
+	struct fdb_key k;
+	const struct fdb_key *kp = &k;
+	struct fdb_result r;
+
+	fdb_ip_key_set(&k, vni, ip4(ip_s).v4);
+	fdb_lookup_bulk(ctl_arp(c), &kp, 1, &r);
+	if (mac != NULL && r.dest != 0)
+		fdb_dest_mac_get(r.dest, mac);
+	return r.dest;
+}
+
+static bool
+arp_has(uint32_t vni, const char *ip_s, const char *mac_s)
+{
+	struct rte_ether_addr got, want;
+
+	assert_int_equal(rte_ether_unformat_addr(mac_s, &want), 0);
+	if (arp_dest_of(vni, ip_s, &got) == 0)
+		return false;
+	return rte_is_same_ether_addr(&got, &want);
+}
+
+static void
+arp_snoop_post(uint32_t vni, const char *ip_s, const char *mac_s)
+{
+	struct fdb_learn_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.vni = vni;
+	assert_int_equal(rte_ether_unformat_addr(mac_s, &ev.mac), 0);
+	ev.kind = FDB_KIND_MAC;
+	ev.remote = ip4(ip_s);
+	assert_int_equal(fdb_learn_post(learn, &ev, 1), 1);
+	ctl_poll(c);
+}
+
+static uint64_t
+vni_ctr(uint32_t vni, enum ctl_vni_ctr k)
+{
+	struct ctl_stats s;
+	uint64_t v = UINT64_MAX;
+
+	assert_int_equal(ctl_stats_get(c, &s), 0);
+	for (unsigned i = 0; i < s.n_vnis; i++)
+		if (s.vnis[i].vni == vni)
+			v = s.vnis[i].c[k];
+	ctl_stats_release(&s);
+	return v;
+}
+
+static void
+arp_dest_packs_a_mac_and_keys_by_address(void **state)
+{
+	struct rte_ether_addr m = { .addr_bytes = { 0x02, 0x11, 0x22, 0x33, 0x44, 0xff } }, back;
+	struct fdb_key a, b, a2;
+	uint64_t d = fdb_dest_mac(&m);
+
+	(void)state;
+	assert_int_equal(fdb_dest_kind(d), FDB_KIND_MAC);
+	assert_int_equal(fdb_dest_flags(d), 0);
+	fdb_dest_mac_get(d, &back);
+	assert_true(rte_is_same_ether_addr(&m, &back));
+	/* Flags do not touch the MAC; another MAC is another place. */
+	fdb_dest_mac_get(d | ((uint64_t)FDB_F_STATIC << 8), &back);
+	assert_true(rte_is_same_ether_addr(&m, &back));
+	back.addr_bytes[5] ^= 1;
+	assert_true(fdb_dest_where(fdb_dest_mac(&back)) != fdb_dest_where(d));
+	fdb_ip_key_set(&a, 100, ip4("10.0.0.1").v4);
+	fdb_ip_key_set(&a2, 100, ip4("10.0.0.1").v4);
+	fdb_ip_key_set(&b, 100, ip4("10.0.0.2").v4);
+	assert_memory_equal(&a, &a2, sizeof(a));
+	assert_memory_not_equal(&a, &b, sizeof(a));
+	fdb_ip_key_set(&b, 101, ip4("10.0.0.1").v4);
+	assert_memory_not_equal(&a, &b, sizeof(a));
+	/* Addresses whose first byte is odd still make a unicast key. */
+	fdb_ip_mac(&back, ip4("1.2.3.4").v4);
+	assert_true(rte_is_unicast_ether_addr(&back));
+	assert_int_equal(fdb_mac_ip(&back), ip4("1.2.3.4").v4);
+}
+
+static void
+arp_static_bindings_from_yaml_and_ops(void **state)
+{
+	struct conf_neigh n;
+	struct conf_err err;
+	struct vtep_ip ip;
+
+	(void)state;
+	ctl_free(c);
+	c = make(arp_yaml, NULL);
+	assert_true(dp_vni_find(snap, 100)->arp_suppress);
+	assert_false(dp_vni_find(snap, 200)->arp_suppress);
+	assert_true(arp_has(100, "10.0.0.5", "02:00:00:00:00:05"));
+	assert_true(fdb_dest_flags(arp_dest_of(100, "10.0.0.5", NULL)) & FDB_F_STATIC);
+	assert_int_equal(arp_dest_of(200, "10.0.0.5", NULL), 0);
+
+	memset(&n, 0, sizeof(n));
+	n.ip = ip4("10.0.0.6");
+	memcpy(n.mac, (uint8_t[]){ 2, 0, 0, 0, 0, 6 }, 6);
+	assert_int_equal(ctl_vni_neigh_add(c, 100, &n, &err), 1);
+	assert_int_equal(ctl_vni_neigh_add(c, 100, &n, &err), 0);
+	assert_true(arp_has(100, "10.0.0.6", "02:00:00:00:00:06"));
+	assert_int_equal(ctl_conf(c)->vnis[0].n_neighbors, 2);
+	n.mac[5] = 7;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ctl_vni_neigh_add(c, 100, &n, &err), -EEXIST);
+	assert_string_equal(err.field, "mac");
+	assert_true(arp_has(100, "10.0.0.6", "02:00:00:00:00:06"));
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ctl_vni_neigh_add(c, 999, &n, &err), -ENOENT);
+	assert_string_equal(err.field, "vni");
+
+	ip = ip4("10.0.0.6");
+	assert_int_equal(ctl_vni_neigh_del(c, 100, &ip, &err), 0);
+	assert_int_equal(arp_dest_of(100, "10.0.0.6", NULL), 0);
+	assert_int_equal(ctl_conf(c)->vnis[0].n_neighbors, 1);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ctl_vni_neigh_del(c, 100, &ip, &err), -ENOENT);
+	assert_string_equal(err.field, "ip");
+	assert_int_equal(ctl_vni_neigh_del(c, 999, &ip, &err), -ENOENT);
+	assert_string_equal(err.field, "vni");
+
+	/* A VNI that goes takes its bindings along. */
+	assert_int_equal(ctl_vni_del(c, 100, &err), 0);
+	assert_int_equal(arp_dest_of(100, "10.0.0.5", NULL), 0);
+}
+
+static void
+arp_snooped_binding_learned_refreshed_aged(void **state)
+{
+	unsigned i;
+
+	(void)state;
+	ctl_free(c);
+	c = make(arp_yaml, NULL);
+	arp_snoop_post(100, "10.0.0.20", "02:00:00:00:00:20");
+	assert_true(arp_has(100, "10.0.0.20", "02:00:00:00:00:20"));
+	assert_false(fdb_dest_flags(arp_dest_of(100, "10.0.0.20", NULL)) & FDB_F_STATIC);
+	assert_int_equal(vni_ctr(100, CTL_VNI_ARP_LEARNED), 1);
+	/* The same again is a refresh, another MAC a move: both counted once
+	 * as what is new. */
+	arp_snoop_post(100, "10.0.0.20", "02:00:00:00:00:20");
+	assert_int_equal(vni_ctr(100, CTL_VNI_ARP_LEARNED), 1);
+	arp_snoop_post(100, "10.0.0.20", "02:00:00:00:00:21");
+	assert_true(arp_has(100, "10.0.0.20", "02:00:00:00:00:21"));
+	assert_int_equal(vni_ctr(100, CTL_VNI_ARP_LEARNED), 2);
+	/* Not learned in a VNI that does not suppress. */
+	arp_snoop_post(200, "10.0.0.20", "02:00:00:00:00:20");
+	assert_int_equal(arp_dest_of(200, "10.0.0.20", NULL), 0);
+	assert_int_equal(vni_ctr(200, CTL_VNI_ARP_LEARNED), 0);
+	/* Ageing 10 s: gone after it, the static one stays. */
+	for (i = 0; i < 12; i++) {
+		fake_ms += 1000;
+		ctl_poll(c);
+	}
+	assert_int_equal(arp_dest_of(100, "10.0.0.20", NULL), 0);
+	assert_true(arp_has(100, "10.0.0.5", "02:00:00:00:00:05"));
+}
+
+static int
+neigh_collect(void *arg, const struct ctl_vni_neigh *n)
+{
+	unsigned *seen = arg;
+
+	if (n->is_static) {
+		assert_int_equal(n->ip.v4, ip4("10.0.0.5").v4);
+		assert_int_equal(n->age, 0);
+		seen[0]++;
+	} else {
+		assert_int_equal(n->ip.v4, ip4("10.0.0.30").v4);
+		assert_int_equal(n->age, 3);
+		seen[1]++;
+	}
+	return 0;
+}
+
+static void
+arp_static_wins_over_learned(void **state)
+{
+	struct conf_neigh n;
+	struct conf_err err;
+	struct vtep_ip ip;
+	unsigned seen[2] = { 0, 0 };
+
+	(void)state;
+	ctl_free(c);
+	c = make(arp_yaml, NULL);
+	/* A snooped claim for a static address changes nothing. */
+	arp_snoop_post(100, "10.0.0.5", "02:00:00:00:00:99");
+	assert_true(arp_has(100, "10.0.0.5", "02:00:00:00:00:05"));
+	assert_int_equal(vni_ctr(100, CTL_VNI_ARP_LEARNED), 0);
+	/* A static binding replaces a learned one of its address. */
+	arp_snoop_post(100, "10.0.0.30", "02:00:00:00:00:30");
+	memset(&n, 0, sizeof(n));
+	n.ip = ip4("10.0.0.30");
+	memcpy(n.mac, (uint8_t[]){ 2, 0, 0, 0, 0, 0x31 }, 6);
+	assert_int_equal(ctl_vni_neigh_add(c, 100, &n, &err), 1);
+	assert_true(arp_has(100, "10.0.0.30", "02:00:00:00:00:31"));
+	assert_true(fdb_dest_flags(arp_dest_of(100, "10.0.0.30", NULL)) & FDB_F_STATIC);
+	ip = n.ip;
+	assert_int_equal(ctl_vni_neigh_del(c, 100, &ip, &err), 0);
+	/* Learned again, listed with its age next to the static one. */
+	arp_snoop_post(100, "10.0.0.30", "02:00:00:00:00:30");
+	fake_ms += 3000;
+	assert_int_equal(ctl_vni_neigh_walk(c, 100, neigh_collect, seen), 0);
+	assert_int_equal(seen[0], 1);
+	assert_int_equal(seen[1], 1);
+	assert_int_equal(ctl_vni_neigh_walk(c, 999, neigh_collect, seen), -ENOENT);
+	/* A learned binding is deleted from the table, not the configuration. */
+	assert_int_equal(ctl_vni_neigh_del(c, 100, &ip, &err), 0);
+	assert_int_equal(arp_dest_of(100, "10.0.0.30", NULL), 0);
+	/* arp_suppress off: the learned ones go, the static ones stay. */
+	arp_snoop_post(100, "10.0.0.40", "02:00:00:00:00:40");
+	{
+		struct conf_vni v = ctl_conf(c)->vnis[0];
+
+		v.arp_suppress = false;
+		assert_int_equal(ctl_vni_put(c, &v, &err), 0);
+	}
+	assert_int_equal(arp_dest_of(100, "10.0.0.40", NULL), 0);
+	assert_true(arp_has(100, "10.0.0.5", "02:00:00:00:00:05"));
+	assert_false(dp_vni_find(snap, 100)->arp_suppress);
+}
+
+static void
+arp_table_full_is_refused_by_name(void **state)
+{
+	struct conf_neigh *nb = calloc(1025, sizeof(*nb));
+	struct conf_vni v;
+	struct conf_err err;
+	unsigned i;
+
+	(void)state;
+	ctl_free(c);
+	c = make(arp_yaml, NULL);    /* fdb_capacity 1024: as many bindings */
+	assert_non_null(nb);
+	for (i = 0; i < 1025; i++) {
+		nb[i].ip = vtep_ip4(rte_cpu_to_be_32(0x0a010000u + i));
+		memcpy(nb[i].mac, (uint8_t[]){ 2, 0, 0, 1, (uint8_t)(i >> 8), (uint8_t)i }, 6);
+	}
+	v = ctl_conf(c)->vnis[1];
+	v.arp_suppress = true;
+	v.neighbors = nb;
+	v.n_neighbors = 1025;
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(ctl_vni_put(c, &v, &err), -ENOSPC);
+	assert_non_null(strstr(err.reason, "ARP table is full"));
+	/* Nothing of it stayed. */
+	assert_int_equal(arp_dest_of(200, "10.1.0.0", NULL), 0);
+	assert_false(dp_vni_find(snap, 200)->arp_suppress);
+	assert_true(arp_has(100, "10.0.0.5", "02:00:00:00:00:05"));
+	free(nb);
+}
+
+static void
+arp_bindings_persist_in_the_state_file(void **state)
+{
+	char path[128], msg[512];
+	struct conf_neigh n;
+	struct conf_err err;
+	struct conf *back;
+
+	(void)state;
+	ctl_free(c);
+	snprintf(path, sizeof(path), "%s/state-arp.yaml", state_dir);
+	unlink(path);
+	c = make(arp_yaml, path);
+	memset(&n, 0, sizeof(n));
+	n.ip = ip4("10.0.0.6");
+	memcpy(n.mac, (uint8_t[]){ 2, 0, 0, 0, 0, 6 }, 6);
+	assert_int_equal(ctl_vni_neigh_add(c, 100, &n, &err), 1);
+	back = conf_load(path, msg, sizeof(msg));
+	if (back == NULL)
+		fail_msg("%s", msg);
+	assert_true(back->vnis[0].arp_suppress);
+	assert_int_equal(back->vnis[0].n_neighbors, 2);
+	assert_int_equal(back->vnis[0].neighbors[1].ip.v4, n.ip.v4);
+	assert_memory_equal(back->vnis[0].neighbors[1].mac, n.mac, 6);
+	assert_false(back->vnis[1].arp_suppress);
+	conf_free(back);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -1033,6 +1342,15 @@ main(void)
 		cmocka_unit_test_setup_teardown(call_runs_on_the_control_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrent_calls_persist_together, setup, teardown),
 		cmocka_unit_test_setup_teardown(stats_sum_the_workers, setup, teardown),
+		cmocka_unit_test_setup_teardown(arp_dest_packs_a_mac_and_keys_by_address, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(arp_static_bindings_from_yaml_and_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(arp_snooped_binding_learned_refreshed_aged, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(arp_static_wins_over_learned, setup, teardown),
+		cmocka_unit_test_setup_teardown(arp_bindings_persist_in_the_state_file, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(arp_table_full_is_refused_by_name, setup, teardown),
 	};
 	size_t sz;
 	int rc;

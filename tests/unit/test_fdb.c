@@ -471,7 +471,7 @@ test_invalid_input(void **state)
 	struct rte_ether_addr zero = { .addr_bytes = { 0 } };
 	uint64_t d = fdb_dest_remote(1);
 	uint64_t none = d & ~(uint64_t)0xff;
-	uint64_t bad_kind = none | 3;
+	uint64_t bad_kind = none | 4;  /* past FDB_KIND_MAC */
 	struct fdb_stats s;
 
 	RTE_SET_USED(state);
