@@ -109,11 +109,10 @@ port_setup(struct vtepd *d, const struct conf_port *cp, struct vtepd_port *p)
 		VLOG(ERR, "port %s: start: %s", cp->name, strerror(-rc));
 		return rc;
 	}
-	/* Access ports carry any VM's MAC; the underlay needs broadcast for ARP
-	 * and, later, multicast groups. Devices that cannot filter ignore it. */
-	if (p->underlay)
-		rte_eth_allmulticast_enable(p->id);
-	else
+	/* Access ports carry any VM's MAC. The underlay needs broadcast for
+	 * ARP and its multicast groups, whose filter the control thread sets
+	 * (lib/ctl/ctl_igmp.c). */
+	if (!p->underlay)
 		rte_eth_promiscuous_enable(p->id);
 	if (cp->has_mac) {
 		struct rte_ether_addr mac;

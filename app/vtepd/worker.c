@@ -372,6 +372,11 @@ underlay_rx(struct worker *w, const struct dp_snap *s, struct rte_mbuf **pkts,
 			drop(w, m, VTEP_DROP_UNKNOWN_VNI);
 			continue;
 		}
+		/* To a group: only for the VNIs mapped to that group. */
+		if (unlikely(inf.outer_dst != s->decap.local_ip) && inf.outer_dst != v->group) {
+			drop(w, m, VTEP_DROP_GROUP_NOT_JOINED);
+			continue;
+		}
 		rte_pktmbuf_adj(m, inf.outer_len);
 		if (rte_pktmbuf_pkt_len(m) > inf.inner_len)
 			vtep_pkt_truncate(m, inf.inner_len);

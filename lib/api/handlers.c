@@ -529,6 +529,7 @@ underlay_set_fn(struct ctl *c, void *arg)
 		u.prefix_len = b->prefix_len;
 		u.gateway = b->gateway;
 		u.udp_port = b->udp_port;
+		u.mcast_ttl = b->mcast_ttl;
 		u.neighbors = b->neighbors;
 		u.n_neighbors = b->n_neighbors;
 	}

@@ -200,6 +200,11 @@ flood_all(struct bum_worker *w, const struct bum_vni *v, const struct bum_remote
 	uint32_t j, tried = 0;
 	unsigned n = 0;
 
+	/* A group's scope is its TTL: inheriting the inner one would send
+	 * it past the underlay's routers. */
+	if (unlikely(v->mcast) && v->n_flood != 0)
+		q.ttl = remotes[v->flood[0]].tmpl.hdr.ip.time_to_live;
+
 	for (j = 0; j < v->n_flood; j++) {
 		const struct bum_remote *rem = &remotes[v->flood[j]];
 

@@ -70,6 +70,9 @@ struct bum_vni {
 	 * of its VTEPs goes on to the others, unicast from one to another
 	 * is relayed. */
 	bool replicator;
+	/** flood: multicast: the flood list is the group's template alone,
+	 * whose TTL (underlay mcast_ttl) every copy keeps (RFC 7348 4.2). */
+	bool mcast;
 	/** Storm control of this worker's share: frames per second and the
 	 * burst it may send at once; 0: no limit. */
 	uint32_t limit_pps, limit_burst;

@@ -205,6 +205,8 @@ underlay_to_node(struct build *b, struct conf_node *root, const struct conf_unde
 		add_str(b, m, "ttl", "inherit");
 	else if (u->ttl != CONF_DEF_TTL)
 		add_num(b, m, "ttl", u->ttl);
+	if (u->mcast_ttl != CONF_DEF_MCAST_TTL)
+		add_num(b, m, "mcast_ttl", u->mcast_ttl);
 	if (u->tos_inherit)
 		add_str(b, m, "tos", "inherit");
 	else if (u->tos != CONF_DEF_TOS)
@@ -485,7 +487,8 @@ underlay_eq(const struct conf_underlay *a, const struct conf_underlay *b)
 
 	if (strcmp(a->port, b->port) != 0 || !ip_eq(&a->address, &b->address) ||
 	    a->prefix_len != b->prefix_len || !ip_eq(&a->gateway, &b->gateway) ||
-	    a->udp_port != b->udp_port || !underlay_live_eq(a, b) ||
+	    a->udp_port != b->udp_port || a->mcast_ttl != b->mcast_ttl ||
+	    !underlay_live_eq(a, b) ||
 	    a->n_neighbors != b->n_neighbors)
 		return false;
 	for (i = 0; i < a->n_neighbors; i++)

@@ -65,6 +65,7 @@ struct conf_underlay {
 	uint16_t sport_min, sport_max;   /**< default 49152-65535 */
 	uint8_t ttl;                     /**< default 64; unused when ttl_inherit */
 	bool ttl_inherit;                /**< "inherit": the inner IPv4 TTL / IPv6 hop limit */
+	uint8_t mcast_ttl;               /**< outer TTL toward a multicast group, default 1 */
 	uint8_t tos;                     /**< outer DSCP, ECN bits 0, default 0 */
 	bool tos_inherit;                /**< "inherit": the inner packet's DSCP */
 	enum conf_ecn ecn;               /**< default CONF_ECN_RFC6040 */
@@ -291,7 +292,8 @@ bool conf_equal(const struct conf *a, const struct conf *b);
 /**
  * The configuration that a state file applies to the file @p base: base's
  * eal, ports, state_file, api, fdb_capacity, stats_interval and fixed
- * underlay fields (port, address, prefix, gateway, udp_port, neighbors);
+ * underlay fields (port, address, prefix, gateway, udp_port, mcast_ttl,
+ * neighbors);
  * state's vnis, fdb and live underlay fields (ttl, tos, df, ecn, source
  * ports, mtu). The result is validated whole, so that a state naming a
  * port the file no longer has is refused with its field path.

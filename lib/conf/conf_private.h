@@ -81,6 +81,8 @@ struct conf_node *conf_node_scalar_quoted(const char *text, size_t len, unsigned
 #define CONF_DEF_SPORT_MIN 49152
 #define CONF_DEF_SPORT_MAX 65535
 #define CONF_DEF_TTL 64
+/* The kernel's vxlan sends to a group with TTL 1 unless told otherwise. */
+#define CONF_DEF_MCAST_TTL 1
 #define CONF_DEF_TOS 0
 #define CONF_DEF_MTU 1500
 #define CONF_DEF_AGEING 300

@@ -1143,8 +1143,8 @@ static int
 parse_underlay(struct loader *l, const struct conf_node *root)
 {
 	static const char *const keys[] = {
-		"port", "address", "gateway", "udp_port", "source_ports", "ttl", "tos", "ecn",
-		"df", "mtu", "neighbors", NULL,
+		"port", "address", "gateway", "udp_port", "source_ports", "ttl", "mcast_ttl", "tos",
+		"ecn", "df", "mtu", "neighbors", NULL,
 	};
 	static const char *const ecn_modes[] = { "rfc6040", "off", NULL };
 	struct conf_underlay *u = &l->c->underlay;
@@ -1185,6 +1185,13 @@ parse_underlay(struct loader *l, const struct conf_node *root)
 			  &u->ttl_inherit) < 0)
 		return -1;
 	u->ttl = (uint8_t)x;
+	{
+		uint16_t t;
+
+		if (field_u16(l, m, "underlay", "mcast_ttl", 1, 255, CONF_DEF_MCAST_TTL, &t) < 0)
+			return -1;
+		u->mcast_ttl = (uint8_t)t;
+	}
 	/* The ECN bits of the outer TOS come from the ecn setting alone. */
 	if (field_uint_or(l, m, "underlay", "tos", 0, 252, 4, 0, "inherit", &x,
 			  &u->tos_inherit) < 0)

@@ -302,6 +302,7 @@ ctl_poll(struct ctl *c)
 	calls_run(c);
 	if (c->dirty)
 		ctl_snap_publish(c);
+	ctl_igmp_poll(c, ms);
 	ctl_load_poll(c, ms);
 }
 
@@ -359,6 +360,8 @@ ctl_create(const struct ctl_params *p, struct conf_err *err)
 			goto oom;
 	}
 	c->local_ip = u->address.v4;
+	/* Answer delays differ between VTEPs that share a querier. */
+	c->igmp.rnd = (uint32_t)rte_rdtsc() ^ rte_be_to_cpu_32(c->local_ip);
 	c->mask = u->prefix_len ? rte_cpu_to_be_32(~0u << (32 - u->prefix_len)) : 0;
 	c->gateway = u->gateway.family == AF_INET ? u->gateway.v4 : 0;
 
@@ -409,8 +412,6 @@ ctl_create(const struct ctl_params *p, struct conf_err *err)
 		goto out;
 	}
 
-	if (ctl_unsupported(p->conf, err) != 0)
-		goto out;
 	/* Start from nothing and apply the configuration as one change, the
 	 * same way as a change made at run time. */
 	empty = conf_dup(p->conf);
@@ -452,6 +453,7 @@ ctl_free(struct ctl *c)
 	fdb_free(c->fdb);
 	fdb_free(c->arp);
 	free(c->remotes);
+	ctl_igmp_free(c);
 	free(c->rhash);
 	free(c->touched);
 	free(c->fidx_key);

@@ -348,25 +348,6 @@ out:
 	return rc;
 }
 
-/* What the rules accept but this vtepd does not do yet: refused here, so
- * that it is never accepted at run time and then refused at the next
- * start. */
-int
-ctl_unsupported(const struct conf *cf, struct conf_err *err)
-{
-	unsigned i;
-
-	for (i = 0; i < cf->n_vnis; i++)
-		if (cf->vnis[i].flood_mode == CONF_FLOOD_MULTICAST) {
-			char f[32];
-
-			snprintf(f, sizeof(f), "vnis[%u].flood", i);
-			return ctl_fail(err, -EINVAL, f,
-					"flood mode multicast is not supported yet; use head-end");
-		}
-	return 0;
-}
-
 int
 ctl_batch_commit(struct ctl *c, struct conf_err *err)
 {
@@ -382,10 +363,6 @@ ctl_batch_commit(struct ctl *c, struct conf_err *err)
 		next = cand;
 	} else {
 		conf_free(cand);
-		next = NULL;
-	}
-	if (next != NULL && ctl_unsupported(next, err) != 0) {
-		conf_free(next);
 		next = NULL;
 	}
 	if (next == NULL) {
@@ -905,6 +882,8 @@ underlay_fixed_differ(const struct conf_underlay *a, const struct conf_underlay 
 		return ctl_fail(err, -EINVAL, "underlay.gateway", "changes only with a restart");
 	if (a->udp_port != b->udp_port)
 		return ctl_fail(err, -EINVAL, "underlay.udp_port", "changes only with a restart");
+	if (a->mcast_ttl != b->mcast_ttl)
+		return ctl_fail(err, -EINVAL, "underlay.mcast_ttl", "changes only with a restart");
 	if (a->n_neighbors != b->n_neighbors ||
 	    (a->n_neighbors != 0 &&
 	     memcmp(a->neighbors, b->neighbors, a->n_neighbors * sizeof(*a->neighbors)) != 0))

@@ -33,6 +33,7 @@ struct dp_vni {
 	bool learning;
 	bool inner_vlan_accept;          /**< tagged inner frames delivered, not dropped */
 	bool arp_suppress;               /**< answer ARP requests from the ARP table */
+	rte_be32_t group;                /**< flood: multicast: its group; else 0 */
 	struct bum_vni bum;              /**< local bindings, flood list, storm control */
 };
 
@@ -47,7 +48,11 @@ struct dp_snap {
 	/** per access port: VLAN slot -> VNI index + 1 (0: unbound) */
 	uint32_t *bind[RTE_MAX_ETHPORTS];
 	uint32_t n_remotes;
-	struct bum_remote *remotes;      /**< by remote id */
+	/** by remote id; then, from n_remotes on, one per multicast group,
+	 * in the order of groups[] */
+	struct bum_remote *remotes;
+	uint32_t n_groups;
+	rte_be32_t *groups;              /**< ascending; decap.groups points here */
 	struct vtep_decap_ctx decap;
 	/** The underlay's live fields (TTL, TOS, DF, ECN, source ports, MTU):
 	 * a worker copies them, keeping its own IPv4 id, when it first sees

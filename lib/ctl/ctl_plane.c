@@ -100,6 +100,11 @@ ctl_vmap_of_conf(struct vmap *m, const struct conf *cf)
 static const struct vtep_ip *
 flood_targets(const struct conf_vni *v, unsigned *n)
 {
+	/* A group is no remote: it has a template of its own per snapshot. */
+	if (v->flood_mode == CONF_FLOOD_MULTICAST) {
+		*n = 0;
+		return NULL;
+	}
 	if (v->flood_mode == CONF_FLOOD_SERVICE_NODE) {
 		*n = 1;
 		return &v->service_node;
@@ -433,6 +438,7 @@ ctl_snap_free(struct dp_snap *s)
 	free(s->vnis);
 	free(s->vni_key);
 	free(s->vni_val);
+	free(s->groups);
 	rte_free(s->remotes);
 	free(s);
 }
@@ -478,6 +484,46 @@ storm_share(struct bum_vni *b, uint32_t pps, unsigned n_workers)
 	b->limit_burst = b->limit_pps != 0 ? RTE_MAX(b->limit_pps / 10, 1u) : 0;
 }
 
+static int
+be32_cmp(const void *x, const void *y)
+{
+	rte_be32_t a = *(const rte_be32_t *)x, b = *(const rte_be32_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The groups the model's VNIs flood to, ascending, each once. */
+int
+ctl_groups_of(const struct conf *cf, rte_be32_t **out, uint32_t *n_out)
+{
+	rte_be32_t *g = malloc((cf->n_vnis ? cf->n_vnis : 1) * sizeof(*g));
+	uint32_t i, n = 0, k = 0;
+
+	if (g == NULL)
+		return -ENOMEM;
+	for (i = 0; i < cf->n_vnis; i++)
+		if (cf->vnis[i].flood_mode == CONF_FLOOD_MULTICAST)
+			g[n++] = cf->vnis[i].group.v4;
+	qsort(g, n, sizeof(*g), be32_cmp);
+	for (i = 0; i < n; i++)
+		if (k == 0 || g[k - 1] != g[i])
+			g[k++] = g[i];
+	*out = g;
+	*n_out = k;
+	return 0;
+}
+
+static uint32_t
+group_index(const struct dp_snap *s, rte_be32_t g)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->n_groups; i++)
+		if (s->groups[i] == g)
+			return i;
+	return UINT32_MAX;
+}
+
 static struct dp_snap *
 snap_build(struct ctl *c)
 {
@@ -495,6 +541,10 @@ snap_build(struct ctl *c)
 			    u->ecn == CONF_ECN_RFC6040);
 	encap_ctx_fill(c, u, &s->encap);
 	s->gen = ++c->gen;
+	if (ctl_groups_of(cf, &s->groups, &s->n_groups) != 0)
+		goto fail;
+	s->decap.groups = s->groups;
+	s->decap.n_groups = s->n_groups;
 
 	while (size < cf->n_vnis * 2)
 		size *= 2;
@@ -505,7 +555,7 @@ snap_build(struct ctl *c)
 	/* Remotes hold templates that workers copy per packet: keep them in
 	 * DPDK memory, cache-aligned. */
 	s->remotes = rte_zmalloc("dp_remotes",
-				 (c->n_remotes ? c->n_remotes : 1) * sizeof(*s->remotes),
+				 (c->n_remotes + s->n_groups + 1) * sizeof(*s->remotes),
 				 RTE_CACHE_LINE_SIZE);
 	if (s->vni_key == NULL || s->vni_val == NULL || s->vnis == NULL || s->remotes == NULL)
 		goto fail;
@@ -525,6 +575,24 @@ snap_build(struct ctl *c)
 		p.dst = r->ip;
 		p.udp_port = u->udp_port;
 		p.ttl = u->ttl_inherit ? VTEP_TTL_DEFAULT : u->ttl;
+		p.tos = u->tos_inherit ? 0 : u->tos;
+		p.df = u->df;
+		if (vtep_tmpl_build(&d->tmpl, &p) == 0)
+			d->resolved = true;
+	}
+	/* A group's template: its MAC, TTL mcast_ttl; never unresolved. */
+	for (i = 0; i < s->n_groups; i++) {
+		struct bum_remote *d = &s->remotes[c->n_remotes + i];
+		struct vtep_tmpl_params p;
+
+		memset(&p, 0, sizeof(p));
+		d->ip = vtep_ip4(s->groups[i]);
+		vtep_group_mac(s->groups[i], &p.dst_mac);
+		p.src_mac = up->mac;
+		p.src = u->address;
+		p.dst = d->ip;
+		p.udp_port = u->udp_port;
+		p.ttl = u->mcast_ttl != 0 ? u->mcast_ttl : 1;
 		p.tos = u->tos_inherit ? 0 : u->tos;
 		p.df = u->df;
 		if (vtep_tmpl_build(&d->tmpl, &p) == 0)
@@ -578,6 +646,15 @@ snap_build(struct ctl *c)
 		if (flood == NULL)
 			goto fail;
 		v->bum.replicator = cv->replicator;
+		if (cv->flood_mode == CONF_FLOOD_MULTICAST) {
+			uint32_t gi = group_index(s, cv->group.v4);
+
+			v->group = cv->group.v4;
+			v->bum.mcast = true;
+			if (gi != UINT32_MAX)
+				flood[v->bum.n_flood++] = c->n_remotes + gi;
+			n_targets = 0;
+		}
 		for (j = 0; j < n_targets; j++) {
 			int id = remote_find(c, &targets[j]);
 
@@ -606,6 +683,7 @@ ctl_snap_publish(struct ctl *c)
 	if (c->p.qsbr != NULL)
 		rte_rcu_qsbr_synchronize(c->p.qsbr, RTE_QSBR_THRID_INVALID);
 	ctl_snap_free(old);
+	ctl_igmp_sync(c, s->groups, s->n_groups);
 	if (c->dying) {
 		bool rebuild = false;
 

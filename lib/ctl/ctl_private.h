@@ -40,6 +40,37 @@ struct ctl_call_req {
 	struct ctl_call_req *next;
 };
 
+/* ctl_igmp.c: membership of the underlay's groups (RFC 3376, RFC 2236). */
+#define CTL_IGMP_ROBUSTNESS 2           /* reports and leaves sent, RFC 3376 8.1 */
+#define CTL_IGMP_REPEAT_MS 1000         /* between them (Unsolicited Report Interval) */
+/* Older Version Querier Present Timeout, RFC 3376 8.12: robustness x the
+ * default query interval (125 s) + the default response interval (10 s). */
+#define CTL_IGMP_V2_TIMEOUT_MS (CTL_IGMP_ROBUSTNESS * 125000 + 10000)
+#define CTL_IGMP_ALL_HOSTS RTE_BE32(0xe0000001)    /* 224.0.0.1 */
+#define CTL_IGMP_ALL_ROUTERS RTE_BE32(0xe0000002)  /* 224.0.0.2, v2 leaves */
+#define CTL_IGMP_V3_ROUTERS RTE_BE32(0xe0000016)   /* 224.0.0.22, v3 reports */
+/* IGMPv3 group record types (RFC 3376 4.2.12). */
+#define CTL_IGMP_IS_EX 2
+#define CTL_IGMP_TO_IN 3
+#define CTL_IGMP_TO_EX 4
+
+struct ctl_igmp_group {
+	rte_be32_t g;
+	bool leaving;                  /* no VNI needs it: leaves being sent */
+	uint8_t left;                  /* reports or leaves still to send */
+	uint64_t next_ms;              /* when the next of them is due */
+	uint64_t answer_ms;            /* group-specific query answer due; 0: none */
+};
+
+struct ctl_igmp {
+	struct ctl_igmp_group *groups;
+	uint32_t n, cap;
+	uint64_t general_ms;           /* general query answer due; 0: none */
+	uint64_t v2_until_ms;          /* an IGMPv2 querier was heard: v2 until then */
+	uint32_t rnd;                  /* xorshift state for the answer delays */
+	bool filter_due;               /* the port's multicast filter must be set */
+};
+
 struct ctl {
 	struct ctl_params p;
 	struct ctl_port ports[CONF_MAX_PORTS];
@@ -103,6 +134,8 @@ struct ctl {
 	uint64_t load_polled[CTL_MAX_WORKERS], load_busy[CTL_MAX_WORKERS];
 	double load[CTL_MAX_WORKERS];
 
+	struct ctl_igmp igmp;
+
 	pthread_mutex_t call_lock;
 	pthread_cond_t call_cond;
 	struct ctl_call_req *calls, **calls_tail;
@@ -144,13 +177,33 @@ const struct conf_fdb **ctl_fdb_sorted(const struct conf *cf);
 int ctl_commit(struct ctl *c, struct conf *next, struct conf_err *err);
 int ctl_persist(struct ctl *c);
 void ctl_model_clear_vnis_fdb(struct conf *cf);
-/* -EINVAL with @err when @cf asks for what this vtepd does not do yet. */
-int ctl_unsupported(const struct conf *cf, struct conf_err *err);
+/* ctl_plane.c: the groups @cf's VNIs flood to, ascending, each once;
+ * *out is malloc'ed. */
+int ctl_groups_of(const struct conf *cf, rte_be32_t **out, uint32_t *n_out);
 
 /* ctl_punt.c: frames for the control thread, and ARP requests it sends. */
 void ctl_punt_poll(struct ctl *c);
 void ctl_neigh_request(void *arg, rte_be32_t ip);
 void ctl_learn_poll(struct ctl *c, uint32_t now);
+
+/* ctl_igmp.c */
+/* An IGMPv3 report of @n records of type @rtype, no sources, into @buf
+ * (room for 8 + 8 * n bytes). @return its length. */
+uint16_t ctl_igmp_v3_report(uint8_t *buf, uint8_t rtype, const rte_be32_t *g, uint16_t n);
+/* An IGMPv2 message (8 bytes): @type 0x16 report, 0x17 leave. */
+uint16_t ctl_igmp_v2_msg(uint8_t *buf, uint8_t type, rte_be32_t g);
+/* The Ethernet and IPv4 headers (Router Alert, TTL 1) before @len bytes of
+ * IGMP to @dst, from @src_mac and @src, into @buf (38 bytes). */
+void ctl_igmp_headers(uint8_t *buf, const struct rte_ether_addr *src_mac, rte_be32_t src,
+		      rte_be32_t dst, uint16_t len);
+/* Max Resp Time of a query in milliseconds: @v3 decodes the exponential
+ * form of RFC 3376 4.1.1. */
+uint32_t ctl_igmp_max_resp_ms(uint8_t code, bool v3);
+/* The groups the snapshot has now: joins and leaves to send. */
+void ctl_igmp_sync(struct ctl *c, const rte_be32_t *groups, uint32_t n);
+void ctl_igmp_poll(struct ctl *c, uint64_t ms);
+void ctl_igmp_rx(struct ctl *c, struct rte_mbuf *m);
+void ctl_igmp_free(struct ctl *c);
 
 /* ctl_stats.c: measure the workers' busy ratio when an interval is over. */
 void ctl_load_poll(struct ctl *c, uint64_t ms);

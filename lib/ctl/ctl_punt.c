@@ -146,8 +146,12 @@ ctl_punt_poll(struct ctl *c)
 	for (i = 0; i < n; i++) {
 		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m[i], const struct rte_ether_hdr *);
 
+		const struct rte_ipv4_hdr *ip = (const void *)(eth + 1);
+
 		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
 			arp_rx(c, m[i]);
+		else if (ip->next_proto_id == IPPROTO_IGMP)
+			ctl_igmp_rx(c, m[i]);
 		else
 			icmp_rx(c, m[i]);
 	}

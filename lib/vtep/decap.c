@@ -141,6 +141,7 @@ classify_fast(const struct vtep_decap_ctx *ctx, const struct rte_mbuf *m,
 	i->drop = VTEP_DROP_NONE;
 	i->vni = rte_be_to_cpu_32(vtep_load32(p + 46)) >> 8;
 	i->outer_src = src;
+	i->outer_dst = ctx->local_ip;
 	i->outer_tos = ip->type_of_service;
 	i->outer_len = OUTER;
 	i->inner_len = (uint16_t)(14 + ip_len - OUTER);
@@ -171,6 +172,7 @@ vtep_decap_classify_walk(const struct vtep_decap_ctx *ctx, const struct rte_mbuf
 	const struct rte_udp_hdr *udp;
 	const struct rte_vxlan_hdr *vx;
 	uint32_t ihl, ip_len, off;
+	bool mcast = false;
 
 	i->drop = VTEP_DROP_NONE;
 	if (unlikely(len < sizeof(*eth)))
@@ -179,16 +181,24 @@ vtep_decap_classify_walk(const struct vtep_decap_ctx *ctx, const struct rte_mbuf
 	 * the wire, and the kernel drops those for other hosts
 	 * (PACKET_OTHERHOST) before IP sees them. */
 	if (unlikely(!rte_is_same_ether_addr(&eth->dst_addr, &ctx->local_mac))) {
-		if (!rte_is_broadcast_ether_addr(&eth->dst_addr))
-			return drop(i, VTEP_DROP_ETH_NOT_OURS);
-		if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
-			return VTEP_RX_PUNT;
-		/* RFC 1122 3.3.6: a datagram received by link-layer broadcast
-		 * whose IP destination is no broadcast or multicast address
-		 * SHOULD be discarded. VXLAN and echo requests to the VTEP
-		 * address are unicast, so nothing else is taken from a
-		 * broadcast frame. */
-		return drop(i, VTEP_DROP_L2_BCAST_NOT_ARP);
+		/* An IPv4 group's MAC (RFC 1112 6.4): the IP destination
+		 * must be a group that maps to it, checked below. */
+		if (eth->dst_addr.addr_bytes[0] == 0x01 && eth->dst_addr.addr_bytes[1] == 0x00 &&
+		    eth->dst_addr.addr_bytes[2] == 0x5e && !(eth->dst_addr.addr_bytes[3] & 0x80) &&
+		    eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+			mcast = true;
+		} else {
+			if (!rte_is_broadcast_ether_addr(&eth->dst_addr))
+				return drop(i, VTEP_DROP_ETH_NOT_OURS);
+			if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+				return VTEP_RX_PUNT;
+			/* RFC 1122 3.3.6: a datagram received by link-layer
+			 * broadcast whose IP destination is no broadcast or
+			 * multicast address SHOULD be discarded. VXLAN and
+			 * echo requests to the VTEP address are unicast, so
+			 * nothing else is taken from a broadcast frame. */
+			return drop(i, VTEP_DROP_L2_BCAST_NOT_ARP);
+		}
 	}
 	if (eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
 		return VTEP_RX_PUNT;
@@ -215,12 +225,28 @@ vtep_decap_classify_walk(const struct vtep_decap_ctx *ctx, const struct rte_mbuf
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
 	    unlikely(vtep_csum_fold(__rte_raw_cksum(ip, ihl, 0)) != 0xffff))
 		return drop(i, VTEP_DROP_IP_BAD_CSUM);
-	if (unlikely(ip->dst_addr != ctx->local_ip))
+	if (unlikely(mcast)) {
+		struct rte_ether_addr gm;
+
+		/* RFC 7348 section 4.2: VXLAN to a group the VNIs joined;
+		 * IGMP to any group (queries, other hosts' reports) is for
+		 * the control thread, before the source check: a snooping
+		 * switch's querier may send from 0.0.0.0. */
+		vtep_group_mac(ip->dst_addr, &gm);
+		if (!vtep_ip4_is_mcast(ip->dst_addr) || !rte_is_same_ether_addr(&gm, &eth->dst_addr))
+			return drop(i, VTEP_DROP_ETH_NOT_OURS);
+		if (ip->next_proto_id == IPPROTO_IGMP)
+			return VTEP_RX_PUNT;
+		if (!vtep_decap_joined(ctx, ip->dst_addr))
+			return drop(i, VTEP_DROP_GROUP_NOT_JOINED);
+	} else if (unlikely(ip->dst_addr != ctx->local_ip)) {
 		return drop(i, VTEP_DROP_NOT_FOR_US);
+	}
 	if (unlikely(martian_source(ctx, ip->src_addr)))
 		return drop(i, VTEP_DROP_IP_BAD_SRC);
 	if (unlikely(ip->next_proto_id != IPPROTO_UDP)) {
-		if (ip->next_proto_id == IPPROTO_ICMP)
+		/* Echo requests to the VTEP address only, never to a group. */
+		if (ip->next_proto_id == IPPROTO_ICMP && !mcast)
 			return VTEP_RX_PUNT;
 		return drop(i, VTEP_DROP_NOT_FOR_US);
 	}
@@ -265,6 +291,7 @@ vtep_decap_classify_walk(const struct vtep_decap_ctx *ctx, const struct rte_mbuf
 
 	i->vni = rte_be_to_cpu_32(vx->vx_vni) >> 8;
 	i->outer_src = ip->src_addr;
+	i->outer_dst = ip->dst_addr;
 	i->outer_tos = ip->type_of_service;
 	i->outer_len = (uint16_t)off;
 	i->inner_len = (uint16_t)(sizeof(*eth) + ip_len - off);

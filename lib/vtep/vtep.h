@@ -299,6 +299,10 @@ struct vtep_decap_ctx {
 	rte_be32_t bcast_ip;  /**< broadcast address of its prefix, 0 if none */
 	rte_be16_t udp_port;  /**< VXLAN destination port */
 	bool ecn;             /**< RFC 6040 decapsulation (else outer ECN ignored) */
+	/** Multicast groups joined (RFC 7348 section 4.2), ascending as
+	 * rte_be32_t values compare; owned by whoever fills the context. */
+	const rte_be32_t *groups;
+	uint32_t n_groups;
 	/* Derived by vtep_decap_ctx_init() for the fast match of the common
 	 * frame: local_mac in the low 6 bytes of a word, the UDP port where
 	 * it stands in the word of the UDP ports. */
@@ -326,16 +330,58 @@ vtep_decap_ctx_init(struct vtep_decap_ctx *c, const struct rte_ether_addr *mac,
 	memcpy(&c->port_word, pw, sizeof(pw));
 }
 
+/** The Ethernet address of IPv4 group @p g (RFC 1112 6.4): 01:00:5e and
+ * its low 23 bits. */
+static inline void
+vtep_group_mac(rte_be32_t g, struct rte_ether_addr *mac)
+{
+	uint32_t a = rte_be_to_cpu_32(g);
+
+	mac->addr_bytes[0] = 0x01;
+	mac->addr_bytes[1] = 0x00;
+	mac->addr_bytes[2] = 0x5e;
+	mac->addr_bytes[3] = (uint8_t)((a >> 16) & 0x7f);
+	mac->addr_bytes[4] = (uint8_t)(a >> 8);
+	mac->addr_bytes[5] = (uint8_t)a;
+}
+
+/** Is IPv4 address @p a (network order) a multicast group, 224.0.0.0/4? */
+static inline bool
+vtep_ip4_is_mcast(rte_be32_t a)
+{
+	return (rte_be_to_cpu_32(a) >> 28) == 0xe;
+}
+
+/** Is @p g one of @p c's joined groups? */
+static inline bool
+vtep_decap_joined(const struct vtep_decap_ctx *c, rte_be32_t g)
+{
+	uint32_t lo = 0, hi = c->n_groups;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (c->groups[mid] == g)
+			return true;
+		if (c->groups[mid] < g)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
 /** Result of classifying one underlay frame. */
 enum vtep_rx_kind {
 	VTEP_RX_VXLAN = 0,    /**< valid VXLAN to us: vni and outer source are set */
 	VTEP_RX_DROP,         /**< drop with the reason returned alongside */
-	VTEP_RX_PUNT,         /**< ARP, or ICMP to the local address: for the control thread */
+	VTEP_RX_PUNT,         /**< ARP, ICMP to the local address, IGMP: for the control thread */
 };
 
 struct vtep_rx_info {
 	uint32_t vni;          /**< host order */
 	rte_be32_t outer_src;  /**< remote VTEP address */
+	rte_be32_t outer_dst;  /**< the local address, or a joined group */
 	uint8_t outer_tos;     /**< outer IPv4 TOS, for ECN decapsulation */
 	uint16_t outer_len;    /**< bytes to strip before the inner frame */
 	uint16_t inner_len;    /**< length of the inner frame, without outer padding */
@@ -346,17 +392,18 @@ struct vtep_rx_info {
  * Classify one frame received on the underlay port and validate it as VXLAN.
  *
  * Accepts a frame to ctx->local_mac carrying IPv4 from a unicast source to
- * ctx->local_ip, UDP to ctx->udp_port whose length is the IP payload's and
+ * ctx->local_ip, or to a group of ctx->groups at its multicast MAC, UDP to ctx->udp_port whose length is the IP payload's and
  * whose checksum is zero or right, and a VXLAN header with the I flag set.
  * Reserved bits of the VXLAN header are ignored on receive as RFC 7348 asks.
- * ARP to us or broadcast, and ICMP to us, are punted. Whether the VNI is
+ * ARP to us or broadcast, ICMP to us, and IGMP to a multicast address at
+ * its multicast MAC, are punted. Whether the VNI is
  * configured is for the caller to decide (VTEP_DROP_UNKNOWN_VNI), and so are
  * the checks of the inner frame (vtep_decap_inner()).
  *
  * @return VTEP_RX_VXLAN, VTEP_RX_PUNT, or VTEP_RX_DROP with i->drop one of
  *   TRUNCATED, ETH_NOT_OURS, L2_BCAST_NOT_ARP, IP_BAD_HDR, IP_BAD_CSUM,
  *   IP_BAD_SRC, IP_FRAGMENT, NOT_FOR_US, UDP_BAD_LEN, UDP_BAD_CSUM,
- *   VXLAN_BAD_FLAGS, INNER_TOO_SHORT.
+ *   VXLAN_BAD_FLAGS, INNER_TOO_SHORT, GROUP_NOT_JOINED.
  */
 enum vtep_rx_kind vtep_decap_classify(const struct vtep_decap_ctx *ctx,
 				      const struct rte_mbuf *m,

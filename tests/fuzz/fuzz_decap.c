@@ -32,6 +32,8 @@
 /* 02:00:00:00:00:01, 198.18.0.1/24 and the IANA port: what the seeds are
  * built for. */
 static struct vtep_decap_ctx ctx;   /* vtep_decap_ctx_init() at start */
+/* The groups joined: 239.1.1.100 and 239.129.1.100, which share a MAC. */
+static const rte_be32_t groups[] = { RTE_BE32(0xef010164), RTE_BE32(0xef810164) };
 
 /* The whole frame of this input, contiguous, for what spans segments. */
 static const uint8_t *whole;
@@ -80,8 +82,16 @@ rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* What an IPv4 header the data path accepted (VXLAN) or punted (ICMP)
- * must be: the control thread's ICMP code relies on it. */
+/* To a multicast group, at the group's own MAC (RFC 1112 6.4). */
+static bool
+to_group_mac(const uint8_t *f)
+{
+	return (f[30] >> 4) == 0xe && f[0] == 0x01 && f[1] == 0x00 && f[2] == 0x5e &&
+	       f[3] == (f[31] & 0x7f) && f[4] == f[32] && f[5] == f[33];
+}
+
+/* What an IPv4 header the data path accepted (VXLAN) or punted (ICMP,
+ * IGMP) must be: the control thread's ICMP and IGMP code rely on it. */
 static void
 check_ip(const struct rte_mbuf *m, const uint8_t *f, uint64_t ol)
 {
@@ -96,9 +106,11 @@ check_ip(const struct rte_mbuf *m, const uint8_t *f, uint64_t ol)
 	FUZZ_CHECK(ihl >= 20 && data_len >= 14 + ihl, "ihl %u data_len %u", ihl, data_len);
 	FUZZ_CHECK(tot >= ihl && 14 + tot <= rte_pktmbuf_pkt_len(m),
 		   "total length %u ihl %u pkt_len %u", tot, ihl, rte_pktmbuf_pkt_len(m));
-	FUZZ_CHECK(memcmp(f + 30, &ctx.local_ip, 4) == 0, "not to the local address");
-	FUZZ_CHECK(memcmp(f, ctx.local_mac.addr_bytes, 6) == 0,
-		   "IPv4 taken from a frame not to the port's MAC");
+	if (memcmp(f + 30, &ctx.local_ip, 4) == 0)
+		FUZZ_CHECK(memcmp(f, ctx.local_mac.addr_bytes, 6) == 0,
+			   "IPv4 taken from a frame not to the port's MAC");
+	else
+		FUZZ_CHECK(to_group_mac(f), "not to the local address, nor to a group at its MAC");
 	FUZZ_CHECK((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_BAD,
 		   "the PMD said the IPv4 checksum is bad");
 	if ((ol & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD)
@@ -178,6 +190,9 @@ check_vxlan(const struct rte_mbuf *m, const uint8_t *f, const struct vtep_rx_inf
 	vni = (uint32_t)f[udp + 12] << 16 | (uint32_t)f[udp + 13] << 8 | f[udp + 14];
 	FUZZ_CHECK(i->vni == vni, "vni %u, header says %u", i->vni, vni);
 	FUZZ_CHECK(memcmp(&i->outer_src, f + 26, 4) == 0, "outer_src is not the IP source");
+	FUZZ_CHECK(memcmp(&i->outer_dst, f + 30, 4) == 0, "outer_dst is not the IP destination");
+	if (i->outer_dst != ctx.local_ip)
+		FUZZ_CHECK(vtep_decap_joined(&ctx, i->outer_dst), "VXLAN to a group not joined");
 }
 
 static void
@@ -193,6 +208,12 @@ check_punt(const struct rte_mbuf *m, const uint8_t *f)
 		return;
 	}
 	check_ip(m, f, m->ol_flags);
+	if (f[23] == IPPROTO_IGMP) {
+		/* Queries may come from 0.0.0.0: no source check. */
+		FUZZ_CHECK(to_group_mac(f), "IGMP punted that is not to a group at its MAC");
+		return;
+	}
+	FUZZ_CHECK(memcmp(f + 30, &ctx.local_ip, 4) == 0, "ICMP punted not to the local address");
 	FUZZ_CHECK(f[23] == IPPROTO_ICMP, "punted IP protocol %u", f[23]);
 	FUZZ_CHECK(!martian(f + 26), "ICMP from a martian source punted");
 }
@@ -215,6 +236,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	vtep_decap_ctx_init(&ctx, &(const struct rte_ether_addr){
 				    .addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } },
 			    RTE_BE32(0xc6120001), RTE_BE32(0xc61200ff), VTEP_UDP_PORT_DEFAULT, false);
+	ctx.groups = groups;
+	ctx.n_groups = RTE_DIM(groups);
 	atexit(report);
 	return 0;
 }

@@ -134,6 +134,17 @@ def decap_seeds():
     s["vxlan_eth_bcast"] = vxlan("198.18.0.2", 100, v, eth_dst=BCAST)
     s["arp_bcast"] = arp(1, NEIGH2, "198.18.0.2", "00:00:00:00:00:00", LOCAL)
     s["arp_unicast"] = arp(2, NEIGH2, "198.18.0.2", VTEP_MAC, LOCAL, dst=VTEP_MAC)
+    # The multicast underlay: fuzz_decap.c joins 239.1.1.100.
+    s["vxlan_group"] = vxlan("198.18.0.2", 100, v, dst="239.1.1.100",
+                             eth_dst="01:00:5e:01:01:64")
+    s["vxlan_group_not_joined"] = vxlan("198.18.0.2", 100, v, dst="239.1.1.101",
+                                        eth_dst="01:00:5e:01:01:65")
+    s["vxlan_group_wrong_mac"] = vxlan("198.18.0.2", 100, v, dst="239.1.1.100",
+                                       eth_dst="01:00:5e:01:01:65")
+    q = struct.pack("!BBH4sBBH", 0x11, 100, 0, bytes(4), 2, 125, 0)
+    q = q[:2] + struct.pack("!H", csum(q)) + q[4:]
+    s["igmp_query"] = eth("01:00:5e:00:00:01", NEIGH2, 0x0800,
+                          ipv4("0.0.0.0", "224.0.0.1", 2, q, options=b"\x94\x04\x00\x00"))
     out = {}
     for name, f in s.items():
         out[name] = bytes([0, 0, 0]) + f

@@ -111,6 +111,7 @@ test_full_file_sets_every_field(void **state)
 	assert_int_equal(u->sport_max, 20000);
 	assert_int_equal(u->ttl, 32);
 	assert_false(u->ttl_inherit);
+	assert_int_equal(u->mcast_ttl, 4);
 	assert_int_equal(u->tos, 184);
 	assert_false(u->tos_inherit);
 	assert_int_equal(u->ecn, CONF_ECN_OFF);
@@ -226,6 +227,7 @@ test_minimal_file_gets_defaults(void **state)
 	assert_int_equal(u->sport_max, 65535);
 	assert_int_equal(u->ttl, 64);
 	assert_false(u->ttl_inherit);
+	assert_int_equal(u->mcast_ttl, 1);
 	assert_int_equal(u->tos, 0);
 	assert_false(u->tos_inherit);
 	assert_int_equal(u->ecn, CONF_ECN_RFC6040);

@@ -259,24 +259,54 @@ vni_put_refuses_unknown_port_with_the_rules_words(void **state)
 	assert_non_null(strstr(err.reason, "nope"));
 }
 
-/* Multicast flooding is not built yet: refused at run time as at start,
- * so that no state file holds what the next start would refuse. */
+/* flood: multicast: one template per group, shared by the VNIs that use
+ * it, with the group's MAC and mcast_ttl; the decap classifier gets the
+ * groups. */
 static void
-vni_put_refuses_multicast(void **state)
+vni_put_multicast_floods_to_the_group(void **state)
 {
-	struct conf_access a;
-	struct conf_vni v = vni_of(300, "vm2", 30, &a, NULL, 0);
+	static const uint8_t gmac[6] = { 0x01, 0x00, 0x5e, 0x01, 0x01, 0x01 };
+	struct conf_access a1, a2, a3;
+	struct conf_vni v1 = vni_of(300, "vm2", 30, &a1, NULL, 0);
+	struct conf_vni v2 = vni_of(301, "vm2", 31, &a2, NULL, 0);
+	struct conf_vni v3 = vni_of(302, "vm3", 32, &a3, NULL, 0);
+	const struct dp_vni *d1, *d2, *d3;
+	const struct bum_remote *g;
 	struct conf_err err;
 
 	(void)state;
-	v.flood_mode = CONF_FLOOD_MULTICAST;
-	v.group = ip4("239.1.1.1");
+	v1.flood_mode = v2.flood_mode = v3.flood_mode = CONF_FLOOD_MULTICAST;
+	v1.group = v2.group = ip4("239.1.1.1");
+	v3.group = ip4("239.129.1.2");
 	memset(&err, 0, sizeof(err));
-	assert_int_equal(ctl_vni_put(c, &v, &err), -EINVAL);
-	assert_string_equal(err.field, "vnis[1].flood");
-	assert_non_null(strstr(err.reason, "multicast is not supported yet"));
-	assert_null(dp_vni_find(snap, 300));
-	assert_int_equal(ctl_conf(c)->n_vnis, 1);
+	assert_true(ctl_vni_put(c, &v1, &err) >= 0);
+	assert_true(ctl_vni_put(c, &v2, &err) >= 0);
+	assert_true(ctl_vni_put(c, &v3, &err) >= 0);
+	d1 = dp_vni_find(snap, 300);
+	d2 = dp_vni_find(snap, 301);
+	d3 = dp_vni_find(snap, 302);
+	assert_non_null(d1);
+	assert_non_null(d3);
+	assert_int_equal(snap->n_groups, 2);
+	assert_int_equal(snap->decap.n_groups, 2);
+	assert_true(vtep_decap_joined(&snap->decap, ip4("239.1.1.1").v4));
+	assert_false(vtep_decap_joined(&snap->decap, ip4("239.1.1.3").v4));
+	assert_true(d1->bum.mcast);
+	assert_int_equal(d1->bum.n_flood, 1);
+	assert_int_equal(d2->bum.n_flood, 1);
+	assert_int_equal(d1->bum.flood[0], d2->bum.flood[0]);
+	assert_int_not_equal(d1->bum.flood[0], d3->bum.flood[0]);
+	assert_true(d1->bum.flood[0] >= snap->n_remotes);
+	assert_int_equal(d1->group, ip4("239.1.1.1").v4);
+	g = &snap->remotes[d1->bum.flood[0]];
+	assert_true(g->resolved);
+	assert_memory_equal(g->tmpl.hdr.eth.dst_addr.addr_bytes, gmac, 6);
+	assert_int_equal(g->tmpl.hdr.ip.dst_addr, ip4("239.1.1.1").v4);
+	assert_int_equal(g->tmpl.hdr.ip.time_to_live, 1);
+	/* 239.129.1.2: only the low 23 bits make the MAC. */
+	g = &snap->remotes[d3->bum.flood[0]];
+	assert_int_equal(g->tmpl.hdr.eth.dst_addr.addr_bytes[3], 0x01);
+	assert_int_equal(ctl_conf(c)->n_vnis, 4);
 }
 
 static void
@@ -1325,7 +1355,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(vni_put_binding_conflict_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(vni_put_refuses_unknown_port_with_the_rules_words, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(vni_put_refuses_multicast, setup, teardown),
+		cmocka_unit_test_setup_teardown(vni_put_multicast_floods_to_the_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(vni_del_takes_entries_and_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(slots_are_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(remotes_are_shared_and_counted, setup, teardown),
