@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config
       dpdk dpdk-dev libdpdk-dev libyaml-dev libcmocka-dev libpcap-dev
       libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev
-      curl iproute2 iputils-ping ethtool tshark procps psmisc python3 python3-yaml python3-jsonschema
+      curl iproute2 iputils-ping iputils-arping ethtool tshark procps psmisc python3 python3-yaml python3-jsonschema
       clang libclang-rt-14-dev llvm-14
       prometheus scdoc)
 
