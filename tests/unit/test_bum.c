@@ -892,6 +892,41 @@ test_flood_decap_replicator(void **state)
 	tx_clear();
 }
 
+/* flood: multicast: one copy, to the group's template, which keeps its own
+ * TTL even when the underlay inherits the inner one. */
+static void
+test_flood_access_multicast(void **state)
+{
+	struct bum_vni v;
+	struct bum_worker w = worker(&v, 1);
+	struct bum_bucket bucket = { 0 };
+	uint8_t in[100], buf[64];
+	const uint8_t *o;
+	struct bum_counts r;
+
+	(void)state;
+	add_binding(&v, 1, VTEP_VLAN_NONE);
+	v.mcast = true;
+	remotes[0].tmpl.hdr.ip.time_to_live = 1;   /* the group's scope */
+	flood_ctx.ttl_inherit = true;
+	inner_build(in, sizeof(in), 9);
+	r = bum_flood_access(&w, &v, remotes, &bucket, frame(in, sizeof(in)), 1, VTEP_VLAN_NONE);
+	assert_int_equal(r.tunnel, 1);
+	assert_int_equal(txb[UPLINK].n, 1);
+	o = rte_pktmbuf_read(txb[UPLINK].pkts[0], 0, 34, buf);
+	assert_non_null(o);
+	assert_int_equal(o[22], 1);
+	tx_clear();
+	/* Head-end with the same setting inherits: the frame is no IP, so
+	 * the default TTL of the inheritance, not the template's 1. */
+	v.mcast = false;
+	r = bum_flood_access(&w, &v, remotes, &bucket, frame(in, sizeof(in)), 1, VTEP_VLAN_NONE);
+	o = rte_pktmbuf_read(txb[UPLINK].pkts[0], 0, 34, buf);
+	assert_non_null(o);
+	assert_int_not_equal(o[22], 1);
+	tx_clear();
+}
+
 /* A full TX buffer is flushed through the worker before the next copy. */
 static void
 test_flood_full_txbuf_flushed(void **state)
@@ -990,6 +1025,7 @@ main(void)
 		T(test_flood_access_two_rounds),
 		T(test_flood_decap_local_only),
 		T(test_flood_decap_replicator),
+		T(test_flood_access_multicast),
 		T(test_flood_full_txbuf_flushed),
 		T(test_storm_bucket),
 		T(test_flood_access_storm_drops),
