@@ -165,6 +165,35 @@ lab_stop() {
 	return "$rc"
 }
 
+# lab_counter LOG NAME: ask vtepd (VTEPD_PID, its output in LOG) for its
+# counters with SIGUSR1 and print counter NAME of the new block, once the
+# block is whole (ctl.snapshots is out). False after 10 s without one.
+lab_counter() {
+	local log=$1 name=$2 n i
+	n=$(grep -c '^--- vtepd counters at ' "$log" || true)
+	kill -USR1 "$VTEPD_PID"
+	for ((i = 0; i < 100; i++)); do
+		if [ "$(grep -c '^--- vtepd counters at ' "$log" || true)" -gt "$n" ] &&
+		   grep -q '^ctl\.snapshots ' <<<"$(tail -n 200 "$log")"; then
+			awk -v k="$name" '/^--- vtepd counters at /{v=""} $1==k{v=$2} END{print v}' "$log"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# lab_down_ns NS...: kill what runs in each namespace and delete it, and
+# the EAL's runtime directory of LAB_PREFIX.
+lab_down_ns() {
+	local ns
+	for ns in "$@"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	rm -rf "/var/run/dpdk/$LAB_PREFIX"
+}
+
 # lab_reap_stale: remove what a test lab (LAB_PREFIX vtep-it<PID>) killed
 # outright left behind, once the PID that made it is gone: its namespaces
 # (and what still runs in them), EAL runtime directory and work directories

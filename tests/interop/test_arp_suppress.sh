@@ -75,19 +75,7 @@ grep -q "Capturing on" "$work/tshark.log" || fail "tshark did not start capturin
 sleep 0.5                     # "Capturing on" comes just before the capture
 
 counter() {
-	local name=$1 n i
-	n=$(grep -c '^--- vtepd counters at ' "$work/vtepd.log" || true)
-	kill -USR1 "$VTEPD_PID"
-	for ((i = 0; i < 100; i++)); do
-		if [ "$(grep -c '^--- vtepd counters at ' "$work/vtepd.log" || true)" -gt "$n" ] &&
-		   grep -q '^ctl\.snapshots ' <<<"$(tail -n 200 "$work/vtepd.log")"; then
-			awk -v k="$name" '/^--- vtepd counters at /{v=""} $1==k{v=$2} END{print v}' \
-				"$work/vtepd.log"
-			return 0
-		fi
-		sleep 0.1
-	done
-	fail "no counter block within 10 s of SIGUSR1"
+	lab_counter "$work/vtepd.log" "$1" || fail "no counter block within 10 s of SIGUSR1"
 }
 
 # -b: every request a broadcast, as a VM's ARP is; iputils' arping would

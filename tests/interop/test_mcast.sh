@@ -49,12 +49,8 @@ MEMBERSHIP_INTERVAL=600
 work=$(mktemp -d "/tmp/$LAB_PREFIX.XXXXXX")
 
 down() {
-	local ns
-	for ns in $ALL_NS; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "/var/run/dpdk/$LAB_PREFIX"
+	# shellcheck disable=SC2086
+	lab_down_ns $ALL_NS
 }
 cleanup() {
 	if [ -n "${VTEPD_PID:-}" ]; then

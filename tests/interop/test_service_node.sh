@@ -41,12 +41,8 @@ VMB_MAC=02:00:00:00:0b:03
 work=$(mktemp -d "/tmp/$LAB_PREFIX.XXXXXX")
 
 down() {
-	local ns
-	for ns in $ALL_NS; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "/var/run/dpdk/$LAB_PREFIX"
+	# shellcheck disable=SC2086
+	lab_down_ns $ALL_NS
 }
 cleanup() {
 	if [ -n "${VTEPD_PID:-}" ]; then
@@ -137,19 +133,7 @@ lab_vtepd_wait "$work/vtepd.log" 60 || fail "vtepd did not start"
 
 # Counters on demand: a SIGUSR1 block, whole once ctl.snapshots is out.
 counter() {
-	local name=$1 n i
-	n=$(grep -c '^--- vtepd counters at ' "$work/vtepd.log" || true)
-	kill -USR1 "$VTEPD_PID"
-	for ((i = 0; i < 100; i++)); do
-		if [ "$(grep -c '^--- vtepd counters at ' "$work/vtepd.log" || true)" -gt "$n" ] &&
-		   grep -q '^ctl\.snapshots ' <<<"$(tail -n 200 "$work/vtepd.log")"; then
-			awk -v k="$name" '/^--- vtepd counters at /{v=""} $1==k{v=$2} END{print v}' \
-				"$work/vtepd.log"
-			return 0
-		fi
-		sleep 0.1
-	done
-	fail "no counter block within 10 s of SIGUSR1"
+	lab_counter "$work/vtepd.log" "$1" || fail "no counter block within 10 s of SIGUSR1"
 }
 
 lab_wait_ping "$NS_VMA" "$VMB_IP" 20 || fail "VM A cannot reach VM B through vtepd"
